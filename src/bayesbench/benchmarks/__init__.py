@@ -1,0 +1,1 @@
+"""benchmarks layer (see docs/architecture.md)."""
