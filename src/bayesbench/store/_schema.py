@@ -1,0 +1,121 @@
+"""The store's tables (SQLAlchemy Core) and its forward migrations.
+
+The schema version lives in ``schema_version``. A fresh database is created at
+:data:`SCHEMA_VERSION` directly; an older one is brought forward by running every
+migration above its version, in order, inside one transaction. A database written by a
+newer bayesbench is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Connection
+
+SCHEMA_VERSION = 2
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created", Float, nullable=False),  # unix seconds
+    Column("config_json", Text, nullable=False),
+    Column("config_hash", String(64), nullable=False),
+    Column("seed", Integer),
+    Column("rule", String(255)),
+    Column("status", String(32), nullable=False),  # running | finished | failed
+    Column("order_json", Text, nullable=False),
+    Column("summary_json", Text),
+    Column("finished", Float),
+    Index("ix_runs_name_hash", "name", "config_hash"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64)),
+    Column("model", String(255), nullable=False),
+    Column("problem_id", String(255), nullable=False),
+    Column("prompt_hash", String(64)),
+    Column("cache_key", String(64)),  # added in schema 2
+    Column("latency_s", Float),
+    Column("ttft_s", Float),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    Column("tokens_estimated", Boolean),  # added in schema 2
+    Column("cost_usd", Float),
+    Column("attempts", Integer),
+    Column("error", Text),
+    Column("error_type", String(255)),
+    Column("cached", Boolean, nullable=False),
+    Column("created", Float, nullable=False),
+    Index("ix_calls_run", "run_id"),
+)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("model", String(255), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("meta_json", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("run_id", String(64), nullable=False),
+    Column("problem_id", String(255), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("created", Float, nullable=False),
+    PrimaryKeyConstraint("run_id", "problem_id", "model"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("n", Integer),
+    Column("status", String(64)),
+    Column("log_evalues_json", Text),
+    Column("cs_json", Text),
+    Column("payload_json", Text, nullable=False),  # the whole decision dict, for readers
+    Column("created", Float, nullable=False),
+    Index("ix_decisions_run", "run_id"),
+)
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Schema 2 records which cache entry a call used and whether its tokens were estimated."""
+    conn.execute(text("ALTER TABLE calls ADD COLUMN cache_key VARCHAR(64)"))
+    conn.execute(text("ALTER TABLE calls ADD COLUMN tokens_estimated BOOLEAN"))
+
+
+#: ``MIGRATIONS[v]`` brings a database from version ``v`` to ``v + 1``.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}

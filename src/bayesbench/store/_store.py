@@ -1,0 +1,470 @@
+"""One persistence layer for runs, calls, cached responses, scores and decisions.
+
+SQLAlchemy Core, so the same code serves a SQLite file (the default) and a Postgres URL.
+SQLite is opened in WAL mode with a busy timeout, and every write transaction starts
+with ``BEGIN IMMEDIATE`` so that two processes writing at once queue for the lock instead
+of failing half-way; transactions are kept short (one call or one batch of calls).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, insert, inspect, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from ..errors import ConfigError, StoreError, missing_dependency
+from . import _schema as S
+
+__all__ = ["Store", "redact_secrets"]
+
+#: Keys whose values are replaced by ``"<redacted>"`` before a config is stored.
+_SECRET_WORDS = ("api_key", "apikey", "secret", "password", "token", "authorization", "auth", "credential")
+_NOT_SECRET = ("max_tokens", "tokens", "max_new_tokens", "n_tokens", "token_counter", "tokens_per_minute", "tpm")
+
+
+def redact_secrets(value: Any) -> Any:
+    """Return a copy of a JSON-like value with secret-looking keys redacted (API keys never stored)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = str(k).lower()
+            secret = any(w in key for w in _SECRET_WORDS) and key not in _NOT_SECRET
+            out[str(k)] = "<redacted>" if secret and v is not None else redact_secrets(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [redact_secrets(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(
+            f"value must be JSON-serialisable (str, number, bool, None, list, dict) to be stored, got {exc}; "
+            "convert it to plain types first"
+        ) from exc
+
+
+def _config_hash(config: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_dumps(redact_secrets(dict(config))).encode()).hexdigest()
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _to_url(url_or_path: str | os.PathLike[str]) -> str:
+    s = os.fspath(url_or_path)
+    if "://" in s:
+        return s
+    if s == ":memory:":
+        raise ConfigError(
+            "`url_or_path` must be a file path or a database URL, got ':memory:'; an in-memory SQLite "
+            "database cannot be shared between threads or survive a crash, use a file in a temp directory"
+        )
+    return "sqlite:///" + os.path.abspath(s)
+
+
+class Store:
+    """The results store. ``Store("bayesbench.sqlite")`` or ``Store("postgresql+psycopg://...")``.
+
+    Parameters
+    ----------
+    url_or_path:
+        A file path (SQLite, created if missing) or an SQLAlchemy URL. Default ``"bayesbench.sqlite"``.
+    busy_timeout_s:
+        How long a SQLite writer waits for another process's lock before failing. Default 30.
+    synchronous:
+        SQLite ``PRAGMA synchronous``: ``"NORMAL"`` (default; in WAL mode a committed transaction
+        survives a killed process, and may lose the last commits only on power loss) or ``"FULL"``
+        (also survives power loss, slower).
+    """
+
+    def __init__(
+        self,
+        url_or_path: str | os.PathLike[str] = "bayesbench.sqlite",
+        *,
+        busy_timeout_s: float = 30.0,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ConfigError(f"`synchronous` must be one of 'NORMAL', 'FULL', got {synchronous!r}")
+        if isinstance(busy_timeout_s, bool) or not isinstance(busy_timeout_s, (int, float)) or busy_timeout_s < 0:
+            raise ConfigError(f"`busy_timeout_s` must be a number >= 0, got {busy_timeout_s!r}")
+        self.url = _to_url(url_or_path)
+        self.is_sqlite = _is_sqlite(self.url)
+        self.engine = self._make_engine(float(busy_timeout_s), synchronous)
+        self._ensure_schema()
+
+    # ------------------------------------------------------------------ plumbing
+    def _make_engine(self, busy_timeout_s: float, synchronous: str) -> Engine:
+        if self.is_sqlite:
+            path = self.url.split("///", 1)[-1]
+            parent = os.path.dirname(path)
+            if parent and not os.path.isdir(parent):
+                raise StoreError(
+                    f"the store's directory {parent!r} does not exist; create it first or pass another path"
+                )
+            engine = create_engine(
+                self.url,
+                connect_args={"timeout": busy_timeout_s, "check_same_thread": False, "isolation_level": None},
+            )
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+                cur.execute(f"PRAGMA synchronous={synchronous}")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                # The driver is in autocommit mode (isolation_level=None) so we choose the BEGIN:
+                # IMMEDIATE for writers takes the write lock up front, so a busy database makes
+                # the writer wait (busy timeout) instead of failing on a read->write upgrade.
+                immediate = conn.get_execution_options().get("bb_write", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+            return engine
+        try:
+            return create_engine(self.url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            name = exc.name or "the database driver"
+            if "postgres" in self.url:
+                raise missing_dependency("psycopg", "postgres", f"A Postgres store ({name} missing)") from exc
+            raise StoreError(
+                f"the database driver {name!r} for {self.url.split('://')[0]!r} is not installed; "
+                f"install it with pip, or use a SQLite file path"
+            ) from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot use database URL {self._safe_url()!r}: {exc}; pass a file path or a valid SQLAlchemy URL"
+            ) from exc
+
+    def _safe_url(self) -> str:
+        """The URL with any password masked, for messages."""
+        try:
+            from sqlalchemy.engine import make_url
+
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:  # a malformed URL: show only the scheme
+            return self.url.split("://", 1)[0] + "://..."
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect().execution_options(bb_write=True) as conn:
+                with conn.begin():
+                    yield conn
+        except StoreError:
+            raise
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot write to the store at {self._safe_url()!r}: {exc.orig}; check that the file is writable "
+                "and that no other process holds the lock longer than `busy_timeout_s`"
+            ) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise StoreError(f"cannot read the store at {self._safe_url()!r}: {exc.orig}") from exc
+
+    def _ensure_schema(self) -> None:
+        try:
+            with self._write() as conn:
+                existing = set(inspect(conn).get_table_names())
+                if "schema_version" not in existing:
+                    S.metadata.create_all(conn)
+                    conn.execute(S.schema_version.delete())
+                    conn.execute(insert(S.schema_version).values(version=S.SCHEMA_VERSION))
+                    return
+                version = conn.execute(select(func.max(S.schema_version.c.version))).scalar()
+                if version is None:
+                    raise StoreError("the store's schema_version table is empty; the file is not a bayesbench store")
+                if version > S.SCHEMA_VERSION:
+                    raise StoreError(
+                        f"the store has schema version {version}, newer than this bayesbench understands "
+                        f"({S.SCHEMA_VERSION}); upgrade bayesbench or use another file"
+                    )
+                for v in range(version, S.SCHEMA_VERSION):
+                    S.MIGRATIONS[v](conn)
+                if version < S.SCHEMA_VERSION:
+                    conn.execute(S.schema_version.delete())
+                    conn.execute(insert(S.schema_version).values(version=S.SCHEMA_VERSION))
+                # tables added in later versions (none yet) are created here
+                S.metadata.create_all(conn, checkfirst=True)
+        except StoreError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open the store at {self._safe_url()!r}: {getattr(exc, 'orig', exc)}; check the path or URL, "
+                "that the server is running and the credentials are right"
+            ) from exc
+
+    @property
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.max(S.schema_version.c.version))).scalar() or 0)
+
+    def close(self) -> None:
+        """Release the connection pool (the file stays)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._safe_url()!r})"
+
+    # ------------------------------------------------------------------ runs
+    def start_run(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        seed: int | None,
+        order: Sequence[str],
+        *,
+        rule: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Create a run (status ``running``) and return its id. Secrets in ``config`` are redacted."""
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"`name` must be a non-empty string, got {name!r}")
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"`config` must be a dict, got {type(config).__name__}")
+        clean = redact_secrets(dict(config))
+        rid = run_id or uuid.uuid4().hex
+        with self._write() as conn:
+            conn.execute(
+                insert(S.runs).values(
+                    id=rid,
+                    name=name,
+                    created=time.time(),
+                    config_json=_dumps(clean),
+                    config_hash=_config_hash(config),
+                    seed=seed,
+                    rule=rule if rule is not None else clean.get("rule"),
+                    status="running",
+                    order_json=_dumps([str(p) for p in order]),
+                )
+            )
+        return rid
+
+    def find_resumable_run(self, name: str, config: Mapping[str, Any]) -> str | None:
+        """The newest unfinished run with this name and the same config, or None."""
+        h = _config_hash(config)
+        with self._read() as conn:
+            row = conn.execute(
+                select(S.runs.c.id)
+                .where(S.runs.c.name == name, S.runs.c.config_hash == h, S.runs.c.status == "running")
+                .order_by(S.runs.c.created.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else str(row[0])
+
+    def finish_run(self, run_id: str, summary: Mapping[str, Any], *, status: str = "finished") -> None:
+        """Mark a run finished (or ``"failed"``) and store its summary."""
+        if status not in ("finished", "failed"):
+            raise ConfigError(f"`status` must be one of 'finished', 'failed', got {status!r}")
+        with self._write() as conn:
+            n = conn.execute(
+                update(S.runs)
+                .where(S.runs.c.id == run_id)
+                .values(status=status, summary_json=_dumps(redact_secrets(dict(summary))), finished=time.time())
+            ).rowcount
+        if n == 0:
+            raise StoreError(f"no run with id {run_id!r} in the store; use an id returned by start_run()")
+
+    def runs(self) -> list[dict[str, Any]]:
+        """All runs, newest first, with config/order/summary decoded."""
+        with self._read() as conn:
+            rows = conn.execute(select(S.runs).order_by(S.runs.c.created.desc())).mappings().all()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["config"] = json.loads(d.pop("config_json"))
+            d["order"] = json.loads(d.pop("order_json"))
+            s = d.pop("summary_json")
+            d["summary"] = None if s is None else json.loads(s)
+            out.append(d)
+        return out
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        for r in self.runs():
+            if r["id"] == run_id:
+                return r
+        return None
+
+    # ------------------------------------------------------------------ calls and cache
+    @staticmethod
+    def _call_row(run_id: str | None, record: Any) -> dict[str, Any]:
+        def num(x: Any) -> float | None:
+            return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else float(x)
+
+        return {
+            "run_id": run_id,
+            "model": str(record.model),
+            "problem_id": str(record.problem_id),
+            "prompt_hash": getattr(record, "prompt_hash", None),
+            "cache_key": getattr(record, "cache_key", None),
+            "latency_s": num(getattr(record, "latency_s", None)),
+            "ttft_s": num(getattr(record, "ttft_s", None)),
+            "input_tokens": getattr(record, "input_tokens", None),
+            "output_tokens": getattr(record, "output_tokens", None),
+            "tokens_estimated": getattr(record, "tokens_estimated", None),
+            "cost_usd": num(getattr(record, "cost_usd", None)),
+            "attempts": getattr(record, "attempts", None),
+            "error": getattr(record, "error", None),
+            "error_type": getattr(record, "error_type", None),
+            "cached": bool(getattr(record, "cached", False)),
+            "created": time.time(),
+        }
+
+    def record_call(self, run_id: str | None, record: Any) -> None:
+        """Append one call record (a :class:`~bayesbench.execution.CallRecord`)."""
+        self.write_batch(calls=[(run_id, record)])
+
+    def record_calls(self, run_id: str | None, records: Iterable[Any]) -> None:
+        self.write_batch(calls=[(run_id, r) for r in records])
+
+    def write_batch(
+        self,
+        *,
+        calls: Sequence[tuple[str | None, Any]] = (),
+        cached: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
+    ) -> None:
+        """Write call records and cache entries in ONE transaction (all or nothing).
+
+        The executor uses this to commit a finished call and its cached response together
+        before it reports the call, so a killed run never loses a paid-for answer.
+        """
+        if not calls and not cached:
+            return
+        with self._write() as conn:
+            for key, response, meta in cached:
+                self._put_cached(conn, key, response, meta)
+            if calls:
+                conn.execute(insert(S.calls), [self._call_row(rid, rec) for rid, rec in calls])
+
+    def calls(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Call records of one run (or of all runs when ``run_id`` is None), in insertion order."""
+        q = select(S.calls).order_by(S.calls.c.id)
+        if run_id is not None:
+            q = q.where(S.calls.c.run_id == run_id)
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [dict(r, cached=bool(r["cached"])) for r in rows]
+
+    def _put_cached(self, conn: Connection, key: str, response: str, meta: Mapping[str, Any]) -> None:
+        if not isinstance(response, str):
+            raise StoreError(f"a cached response must be a str, got {type(response).__name__}; encode it as JSON text")
+        row = {
+            "key": key,
+            "model": str(meta.get("model", "")),
+            "response": str(response),  # plain str even for str subclasses
+            "meta_json": _dumps(redact_secrets(dict(meta))),
+            "created": time.time(),
+        }
+        # First write wins: an identical key means an equivalent answer, and keeping the first one
+        # keeps re-runs reproducible. Two processes may race here, hence the IntegrityError guard.
+        exists = conn.execute(select(S.responses.c.key).where(S.responses.c.key == key)).first()
+        if exists is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(S.responses).values(**row))
+            except IntegrityError:
+                pass
+
+    def put_cached(self, key: str, response: str, meta: Mapping[str, Any]) -> None:
+        """Store a successful response under ``key`` (first write wins)."""
+        self.write_batch(cached=[(key, response, meta)])
+
+    def get_cached(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """``(response_text, meta)`` for ``key``, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(S.responses.c.response, S.responses.c.meta_json).where(S.responses.c.key == key)
+            ).first()
+        return None if row is None else (str(row[0]), json.loads(row[1]))
+
+    def cache_size(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(S.responses)).scalar() or 0)
+
+    # ------------------------------------------------------------------ scores and decisions
+    def record_scores(self, run_id: str, problem_id: str, scores: Mapping[str, float]) -> None:
+        """Store ``{model: score}`` for one problem; re-recording a (problem, model) replaces it."""
+        rows = []
+        for model, score in scores.items():
+            if isinstance(score, bool):
+                score = float(score)
+            if not isinstance(score, (int, float)) or not math.isfinite(score):
+                raise StoreError(f"score for model {model!r} must be a finite number, got {score!r}")
+            rows.append({"run_id": run_id, "problem_id": str(problem_id), "model": str(model), "score": float(score)})
+        if not rows:
+            return
+        now = time.time()
+        with self._write() as conn:
+            for r in rows:
+                conn.execute(
+                    S.scores.delete().where(
+                        S.scores.c.run_id == r["run_id"],
+                        S.scores.c.problem_id == r["problem_id"],
+                        S.scores.c.model == r["model"],
+                    )
+                )
+            conn.execute(insert(S.scores), [dict(r, created=now) for r in rows])
+
+    def scores(self, run_id: str) -> list[dict[str, Any]]:
+        """``[{problem_id, model, score}]`` of a run, in recording order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(S.scores.c.problem_id, S.scores.c.model, S.scores.c.score)
+                .where(S.scores.c.run_id == run_id)
+                .order_by(S.scores.c.created, S.scores.c.problem_id, S.scores.c.model)
+            ).all()
+        return [{"problem_id": r[0], "model": r[1], "score": r[2]} for r in rows]
+
+    def record_decision(self, run_id: str, decision: Mapping[str, Any]) -> None:
+        """Append one engine decision. Known keys ``n``, ``status``, ``log_evalues``, ``cs`` get columns."""
+        d = dict(decision)
+        n = d.get("n")
+        with self._write() as conn:
+            conn.execute(
+                insert(S.decisions).values(
+                    run_id=run_id,
+                    n=None if n is None else int(n),
+                    status=None if d.get("status") is None else str(d["status"]),
+                    log_evalues_json=None if d.get("log_evalues") is None else _dumps(d["log_evalues"]),
+                    cs_json=None if d.get("cs") is None else _dumps(d["cs"]),
+                    payload_json=_dumps(d),
+                    created=time.time(),
+                )
+            )
+
+    def decisions(self, run_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(S.decisions.c.payload_json).where(S.decisions.c.run_id == run_id).order_by(S.decisions.c.id)
+            ).all()
+        return [json.loads(r[0]) for r in rows]
