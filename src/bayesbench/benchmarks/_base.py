@@ -1,0 +1,406 @@
+"""The shared machinery of every benchmark suite: tasks, seeded subsets, few-shot, evaluation, results.
+
+A subclass says where its data lives (``_load``), how one item becomes a prompt (``_format``), what the
+reference answer is (``_expected``) and how a response scores (``score``). Everything else — validation,
+the seeded per-task subset, few-shot selection that never includes the item itself, concurrent model calls
+through the execution layer, errors scored 0 and counted — lives here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import random
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Sequence
+
+from .._validate import positive_int
+from ..errors import ConfigError, DatasetError, ScoringError
+from ..execution import Executor, RetryPolicy
+from ._data import check_source
+from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
+
+Record = dict[str, Any]
+Problem = dict[str, Any]
+
+
+@dataclass
+class LoadedData:
+    """Records per task for evaluation, optional few-shot pools per task (a dev/train split), and the source."""
+
+    test: dict[str, list[Record]]
+    shots: dict[str, list[Record]]
+    source: str
+
+
+def resolve_model(model: Any, model_name: str | None = None) -> tuple[Callable[..., Any], str]:
+    """Turn a ``BaseLLM``, an object with ``generate``/``a_generate`` or a plain (async) callable into
+    ``fn(prompt) -> str`` plus a display name. Prefers ``bayesbench.models.as_callable`` when it exists."""
+    name = model_name
+    if name is None:
+        getter = getattr(model, "get_model_name", None)
+        name = getter() if callable(getter) else None
+    if name is None:
+        name = getattr(model, "__name__", None) or getattr(model, "name", None) or type(model).__name__
+    try:
+        from ..models import as_callable  # type: ignore[attr-defined]
+    except ImportError:
+        as_callable = None
+    if as_callable is not None:
+        return as_callable(model), str(name)
+    for attr in ("a_generate", "generate"):
+        method = getattr(model, attr, None)
+        if callable(method):
+            return method, str(name)
+    if callable(model):
+        return model, str(name)
+    raise ConfigError(
+        f"`model` must be a BaseLLM, an object with generate(prompt) or a callable(prompt) -> str, "
+        f"got {type(model).__name__}; wrap it, e.g. model=lambda prompt: my_client.complete(prompt)"
+    )
+
+
+def single_task_n(n_problems: int | None, n_problems_per_task: int | None) -> int | None:
+    """Single-task suites take DeepEval's ``n_problems``; ``n_problems_per_task`` is accepted as the same thing."""
+    if n_problems is not None and n_problems_per_task is not None and n_problems != n_problems_per_task:
+        raise ConfigError(
+            f"`n_problems` and `n_problems_per_task` mean the same here; pass one, got {n_problems} and "
+            f"{n_problems_per_task}"
+        )
+    return n_problems if n_problems is not None else n_problems_per_task
+
+
+def _as_text(response: Any) -> str:
+    return response if isinstance(response, str) else ("" if response is None else str(response))
+
+
+class Benchmark:
+    """Base class of the standard suites. Construct with keyword arguments; call :meth:`evaluate`."""
+
+    name: ClassVar[str] = "benchmark"
+    max_shots: ClassVar[int | None] = None
+    task_enum: ClassVar[type[Enum] | None] = None
+    primary_metric: ClassVar[str] = "accuracy"
+    #: When true, ``tasks=`` strings that are not enum members are still accepted (validated once data loads).
+    open_tasks: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        tasks: Sequence[Enum | str] | None = None,
+        n_shots: int = 0,
+        n_problems_per_task: int | None = None,
+        seed: int = 0,
+        confinement_instructions: str | None = None,
+        data_dir: str | Path | None = None,
+        source: str = "auto",
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        if isinstance(n_shots, bool) or not isinstance(n_shots, int) or n_shots < 0:
+            raise ConfigError(f"`n_shots` must be an integer >= 0, got {n_shots!r}")
+        if self.max_shots is not None and n_shots > self.max_shots:
+            raise ConfigError(
+                f"`n_shots` must be between 0 and {self.max_shots} for {self.name}, got {n_shots}; "
+                f"use n_shots<={self.max_shots}"
+            )
+        self.n_shots = n_shots
+        self.n_problems_per_task = positive_int("n_problems_per_task", n_problems_per_task, allow_none=True)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"`seed` must be an integer, got {seed!r}")
+        self.seed = seed
+        if confinement_instructions is not None and not isinstance(confinement_instructions, str):
+            raise ConfigError(
+                f"`confinement_instructions` must be a string or None, got {type(confinement_instructions).__name__}"
+            )
+        self.confinement_instructions = confinement_instructions or None
+        self.source, self.data_dir = check_source(source, data_dir)
+        self.cache_dir = cache_dir
+        self._tasks_explicit = tasks is not None
+        self.tasks: list[str] = self._resolve_tasks(tasks)
+        self._data: LoadedData | None = None
+        self._problems: list[Problem] | None = None
+        self.result: BenchmarkResult | None = None
+
+    # ----------------------------------------------------------------- tasks
+    @classmethod
+    def all_tasks(cls) -> list[str]:
+        return [m.value for m in cls.task_enum] if cls.task_enum is not None else [cls.name.lower()]
+
+    def _resolve_tasks(self, tasks: Sequence[Enum | str] | None) -> list[str]:
+        if tasks is None:
+            return self.all_tasks()
+        if isinstance(tasks, (str, Enum)):
+            tasks = [tasks]
+        if len(tasks) == 0:
+            raise ConfigError("`tasks` must be None (all tasks) or a non-empty list, got []")
+        known = self.all_tasks()
+        by_key = {t.lower(): t for t in known}
+        if self.task_enum is not None:
+            by_key.update({m.name.lower(): m.value for m in self.task_enum})
+        out: list[str] = []
+        for t in tasks:
+            if isinstance(t, Enum):
+                if self.task_enum is None or not isinstance(t, self.task_enum):
+                    raise ConfigError(f"`tasks` of {self.name} must be {self._enum_name()} members, got {t!r}")
+                value = t.value
+            elif isinstance(t, str):
+                value = by_key.get(t.lower()) or by_key.get(t.lower().replace(" ", "_"))
+                if value is None:
+                    if not self.open_tasks:
+                        close = difflib.get_close_matches(t, known, n=3)
+                        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                        raise ConfigError(
+                            f"`tasks` has the unknown {self.name} task {t!r}; allowed: the {self._enum_name()} "
+                            f"members (see list({self._enum_name()})).{hint}"
+                        )
+                    value = t
+            else:
+                raise ConfigError(f"`tasks` entries must be {self._enum_name()} members or strings, got {t!r}")
+            if value not in out:
+                out.append(value)
+        return out
+
+    def _enum_name(self) -> str:
+        return self.task_enum.__name__ if self.task_enum is not None else "task"
+
+    # ----------------------------------------------------------- subclass hooks
+    def _load(self) -> LoadedData:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _format(self, task: str, record: Record, shots: list[Record]) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _expected(self, record: Record) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _record_id(self, task: str, record: Record, index: int) -> str:
+        rid = record.get("id")
+        return str(rid) if rid is not None else f"{task}/{index}"
+
+    def _text_key(self, record: Record) -> str:
+        """The text that identifies an item's content; few-shot excludes items with the same text."""
+        return str(record.get("question", record.get("input", record.get("prompt", ""))))
+
+    def score(self, problem: Problem, response: Any) -> float:  # pragma: no cover - abstract
+        """Score one response to ``problem`` (a dict from :meth:`problems`) in [0, 1]."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ data
+    def load(self) -> LoadedData:
+        """Load (once) and return the data of the selected tasks."""
+        if self._data is None:
+            data = self._load()
+            if not self._tasks_explicit:  # default "all tasks" means all that the source holds
+                present = [t for t in self.tasks if data.test.get(t)]
+                self.tasks = present + ([t for t in data.test if t not in present and data.test[t]]
+                                        if self.open_tasks else [])
+            missing = [t for t in self.tasks if not data.test.get(t)]
+            if not self.tasks:
+                raise DatasetError(f"{self.name}: {data.source} holds no items of any known task; check the files")
+            if missing:
+                raise DatasetError(
+                    f"{self.name}: no items for task(s) {missing} in {data.source}; check the task names "
+                    f"(available: {sorted(k for k, v in data.test.items() if v)[:20]}) or the data files"
+                )
+            self._data = data
+        return self._data
+
+    @property
+    def data_source(self) -> str:
+        return self.load().source
+
+    def _select(self, task: str, pool: list[Record]) -> list[int]:
+        """Indices of the seeded random subset of ``pool`` (all of it when n_problems_per_task is None)."""
+        n = self.n_problems_per_task
+        if n is None or n >= len(pool):
+            return list(range(len(pool)))
+        # random.Random seeded with a string is stable across processes (it hashes with SHA-512).
+        return sorted(random.Random(f"{self.seed}/{self.name}/{task}").sample(range(len(pool)), n))
+
+    def _choose_shots(self, task: str, index: int, pool: list[Record], dev: list[Record]) -> list[Record]:
+        if self.n_shots == 0:
+            return []
+        item = pool[index]
+        key = self._text_key(item)
+        if dev:
+            chosen = [r for r in dev if self._text_key(r) != key][: self.n_shots]
+        else:
+            candidates = [r for i, r in enumerate(pool) if i != index and self._text_key(r) != key]
+            k = min(self.n_shots, len(candidates))
+            rng = random.Random(f"{self.seed}/{self.name}/{task}/shots/{index}")
+            chosen = rng.sample(candidates, k)
+        if len(chosen) < self.n_shots:
+            raise DatasetError(
+                f"{self.name} task {task!r} has only {len(chosen)} other item(s) for {self.n_shots}-shot prompts; "
+                f"use n_shots<={len(chosen)} or add a dev split to data_dir"
+            )
+        return chosen
+
+    def _wrap(self, prompt: str) -> str:
+        if self.confinement_instructions:
+            return f"{self.confinement_instructions}\n\n{prompt}"
+        return prompt
+
+    def problems(self) -> list[Problem]:
+        """The selected problems, formatted: dicts with ``id``, ``task``, ``prompt``, ``expected_output`` and
+        ``reference`` (the raw record). The order is task by task; this is what ``compare_models`` feeds the
+        sequential engine (which applies its own seeded shuffle)."""
+        if self._problems is None:
+            data = self.load()
+            out: list[Problem] = []
+            for task in self.tasks:
+                pool = data.test[task]
+                dev = data.shots.get(task, [])
+                for i in self._select(task, pool):
+                    rec = pool[i]
+                    shots = self._choose_shots(task, i, pool, dev)
+                    out.append(
+                        {
+                            "id": self._record_id(task, rec, i),
+                            "task": task,
+                            "prompt": self._wrap(self._format(task, rec, shots)),
+                            "expected_output": self._expected(rec),
+                            "reference": rec,
+                            "shot_ids": [self._record_id(task, s, -1) for s in shots],
+                        }
+                    )
+            self._problems = out
+        return self._problems
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(
+        self,
+        model: Any,
+        *,
+        max_concurrency: int = 8,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        model_name: str | None = None,
+    ) -> BenchmarkResult:
+        """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`)."""
+        return asyncio.run(
+            self.a_evaluate(
+                model, max_concurrency=max_concurrency, max_retries=max_retries, timeout=timeout, model_name=model_name
+            )
+        )
+
+    async def a_evaluate(
+        self,
+        model: Any,
+        *,
+        max_concurrency: int = 8,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        model_name: str | None = None,
+    ) -> BenchmarkResult:
+        """Async :meth:`evaluate`. ``max_concurrency`` calls in flight, ``max_retries`` retries per failed call
+        (then the problem scores 0 and is counted in ``n_errors``), ``timeout`` seconds per call (None: no limit)."""
+        positive_int("max_concurrency", max_concurrency)
+        positive_int("max_retries", max_retries, minimum=0)
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ConfigError(f"`timeout` must be a positive number of seconds or None, got {timeout!r}")
+        problems = self.problems()
+        executor = Executor(
+            max_concurrency=max_concurrency,
+            retry=RetryPolicy(max_attempts=max_retries + 1, backoff_base=0.2, backoff_max=5.0),
+            timeout=timeout,
+            seed=self.seed,
+        )
+        try:
+            records, name = await self._run(model, model_name, problems, executor)
+        finally:
+            executor.close()
+        self.result = self._build_result(name, records)
+        return self.result
+
+    async def _run(
+        self, model: Any, model_name: str | None, problems: list[Problem], executor: Executor
+    ) -> tuple[list[PredictionRecord], str]:
+        fn, name = resolve_model(model, model_name)
+        calls = await asyncio.gather(
+            *(executor.call(name, fn, p["prompt"], problem_id=p["id"]) for p in problems)
+        )
+        out = []
+        for problem, call in zip(problems, calls):
+            if call.error is not None:
+                out.append(self._record(problem, None, 0.0, error=f"{call.error_type}: {call.error}"))
+                continue
+            text = _as_text(call.response)
+            out.append(self._record(problem, text, self._checked_score(problem, text)))
+        return out, name
+
+    def _checked_score(self, problem: Problem, response: str) -> float:
+        value = self.score(problem, response)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ScoringError(f"{self.name}.score must return a number in [0, 1], got {value!r}") from None
+        if not 0.0 <= value <= 1.0:
+            raise ScoringError(f"{self.name}.score must return a number in [0, 1], got {value!r}")
+        return value
+
+    def _record(
+        self, problem: Problem, prediction: str | None, score: float, *, error: str | None = None, **details: Any
+    ) -> PredictionRecord:
+        return PredictionRecord(
+            task=problem["task"],
+            problem_id=problem["id"],
+            input=problem["prompt"],
+            prediction=prediction,
+            expected_output=problem["expected_output"],
+            score=score,
+            error=error,
+            details=details,
+        )
+
+    def _extra_metrics(self, records: list[PredictionRecord]) -> dict[str, ScoreEstimate]:
+        """Metrics besides the primary one (e.g. DROP F1, HellaSwag acc_norm); subclasses override."""
+        return {}
+
+    def _settings(self) -> dict[str, Any]:
+        return {"tasks": list(self.tasks), "n_problems_per_task": self.n_problems_per_task,
+                "confinement_instructions": self.confinement_instructions}
+
+    def _build_result(self, model_name: str, records: list[PredictionRecord]) -> BenchmarkResult:
+        by_task: dict[str, list[float]] = {t: [] for t in self.tasks}
+        for r in records:
+            by_task.setdefault(r.task, []).append(r.score)
+        overall = ScoreEstimate.from_scores([r.score for r in records])
+        metrics = {self.primary_metric: overall, **self._extra_metrics(records)}
+        return BenchmarkResult(
+            benchmark=self.name,
+            model_name=model_name,
+            overall_accuracy=overall,
+            task_scores={t: ScoreEstimate.from_scores(s) for t, s in by_task.items()},
+            metrics=metrics,
+            primary_metric=self.primary_metric,
+            records=records,
+            n_problems=len(records),
+            n_errors=sum(r.error is not None for r in records),
+            seed=self.seed,
+            n_shots=self.n_shots,
+            source=self.load().source,
+            settings=self._settings(),
+        )
+
+    # -------------------------------------------------- DeepEval-style access
+    def _last(self) -> BenchmarkResult:
+        if self.result is None:
+            raise ConfigError(f"{self.name} has no results yet; call evaluate(model) first")
+        return self.result
+
+    @property
+    def overall_score(self) -> float:
+        return self._last().overall_score
+
+    @property
+    def predictions(self) -> Any:
+        """The last evaluation's predictions as a pandas DataFrame (needs the ``pandas`` extra)."""
+        return self._last().predictions
+
+    @property
+    def task_scores(self) -> dict[str, ScoreEstimate]:
+        """The last evaluation's per-task estimates (value with interval)."""
+        return self._last().task_scores
