@@ -27,20 +27,24 @@ from . import _schema as S
 
 __all__ = ["Store", "redact_secrets"]
 
-#: Keys whose values are replaced by ``"<redacted>"`` before a config is stored.
-_SECRET_WORDS = ("api_key", "apikey", "secret", "password", "token", "authorization", "auth", "credential")
-_NOT_SECRET = ("max_tokens", "tokens", "max_new_tokens", "n_tokens", "token_counter", "tokens_per_minute", "tpm")
+#: A key is secret when it contains one of these words, is one of ``_SECRET_NAMES`` or ends in
+#: ``_token`` (``access_token``); ``max_tokens`` / ``input_tokens`` are counts, not secrets.
+_SECRET_WORDS = ("api_key", "apikey", "secret", "password", "passwd", "authorization", "credential")
+_SECRET_NAMES = ("token", "auth", "bearer", "key")
+
+
+def _is_secret_key(key: str) -> bool:
+    k = key.lower().replace("-", "_")
+    return any(w in k for w in _SECRET_WORDS) or k in _SECRET_NAMES or k.endswith("_token")
 
 
 def redact_secrets(value: Any) -> Any:
-    """Return a copy of a JSON-like value with secret-looking keys redacted (API keys never stored)."""
+    """Return a copy of a JSON-like value with secret-looking keys redacted (API keys are never stored)."""
     if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            key = str(k).lower()
-            secret = any(w in key for w in _SECRET_WORDS) and key not in _NOT_SECRET
-            out[str(k)] = "<redacted>" if secret and v is not None else redact_secrets(v)
-        return out
+        return {
+            str(k): "<redacted>" if _is_secret_key(str(k)) and v is not None else redact_secrets(v)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [redact_secrets(v) for v in value]
     return value
@@ -382,7 +386,7 @@ class Store:
             "key": key,
             "model": str(meta.get("model", "")),
             "response": str(response),  # plain str even for str subclasses
-            "meta_json": _dumps(redact_secrets(dict(meta))),
+            "meta_json": _dumps(dict(meta)),
             "created": time.time(),
         }
         # First write wins: an identical key means an equivalent answer, and keeping the first one
