@@ -1,0 +1,503 @@
+"""The paired grid-mixture betting e-process (statistics.md §3 c2, c4, e and §6.3).
+
+Four one-sided e-processes share one λ-grid. Side ``s`` has a null boundary ``m_s`` and a
+direction ``d_s``; its per-problem factor is ``1 + λ_g · d_s · (Z − c_s)`` where ``c_s = m_s`` for the
+generalization estimand and the without-replacement centre ``μ_t(m_s) = (N m_s − S_{t−1})/(N − t + 1)``
+in bank mode.
+
+    side   null            m_s    d_s
+    A      Δ ≤ 0           0      +1
+    B      Δ ≥ 0           0      −1
+    eq_hi  Δ ≥ δ           δ      −1
+    eq_lo  Δ ≤ −δ          −δ     +1
+
+Bets are constant, so log-wealth is a sum of per-problem terms: for binary scores it is a function of
+the counts only, which is what makes an update O(G) regardless of n.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from ._scores import paired
+
+__all__ = ["Status", "EngineConfig", "Decision", "PairedSequentialTest"]
+
+Status = Literal["A", "B", "EQUIVALENT", "CONTINUE", "UNDECIDED"]
+Target = Literal["generalization", "full_benchmark"]
+
+DEFAULT_LAMBDAS: tuple[float, ...] = tuple(float(x) for x in np.geomspace(0.005, 0.5, 12))
+_TERMINAL = ("A", "B", "EQUIVALENT", "UNDECIDED")
+_BIN_VALS = np.array([1.0, -1.0, 0.0])
+_SIDES = np.array([1.0, -1.0])
+_MAX_DISTINCT = 64  # keep Z as a value->count table while it has at most this many distinct values
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Configuration of the sequential paired test (defaults: statistics.md §6.1).
+
+    alpha: total error level; each direction is tested at alpha/2 (threshold 2/alpha).
+    lambdas: the betting grid, every value in (0, 0.5]; equal-weight mixture.
+    delta: equivalence margin on the rescaled [0, 1] scale, or None for no equivalence stop.
+    target: "generalization" (population mean difference) or "full_benchmark" (what the full
+        bank would say: without-replacement centring, exact curtailment, exact verdict at t = N).
+    bank_size: number of problems in the bank; required for "full_benchmark", optional otherwise
+        (then UNDECIDED is issued when the bank is exhausted).
+    score_range: a-priori (lo, hi) bounds of one score, used to rescale scores to [0, 1].
+    """
+
+    alpha: float = 0.05
+    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
+    delta: float | None = None
+    target: Target = "generalization"
+    bank_size: int | None = None
+    score_range: tuple[float, float] = (0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        a = self.alpha
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not (0 < a < 0.5):
+            raise ConfigError(f"`alpha` must be in (0, 0.5), got {a!r}; 0.05 is the usual choice")
+        try:
+            lam = tuple(float(x) for x in self.lambdas)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"`lambdas` must be a sequence of numbers in (0, 0.5], got {self.lambdas!r}"
+            ) from None
+        if not lam or not all(0 < x <= 0.5 for x in lam):
+            raise ConfigError(
+                f"`lambdas` must be a non-empty sequence of numbers in (0, 0.5], got {self.lambdas!r}; "
+                "the default is geomspace(0.005, 0.5, 12)"
+            )
+        object.__setattr__(self, "lambdas", lam)
+        d = self.delta
+        if d is not None and (
+            isinstance(d, bool) or not isinstance(d, (int, float)) or not (0 < d < 1)
+        ):
+            raise ConfigError(
+                f"`delta` must be in (0, 1) or None, got {d!r}; it is an equivalence margin on the "
+                "[0, 1] score scale, e.g. 0.05"
+            )
+        if self.target not in ("generalization", "full_benchmark"):
+            raise ConfigError(
+                f"`target` must be one of 'generalization', 'full_benchmark', got {self.target!r}"
+            )
+        bs = self.bank_size
+        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, int) or bs < 1):
+            raise ConfigError(f"`bank_size` must be an integer >= 1 or None, got {bs!r}")
+        if self.target == "full_benchmark" and bs is None:
+            raise ConfigError(
+                "`bank_size` must be set when target='full_benchmark', got None; pass the number of "
+                "problems in the bank, e.g. EngineConfig(target='full_benchmark', bank_size=1000)"
+            )
+        try:
+            lo, hi = (float(v) for v in self.score_range)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"`score_range` must be a pair (lo, hi) of finite numbers, got {self.score_range!r}"
+            ) from None
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ConfigError(
+                f"`score_range` must be a pair (lo, hi) of finite numbers with lo < hi, got "
+                f"{self.score_range!r}; use the a-priori bounds of one score, e.g. (0, 10)"
+            )
+        object.__setattr__(self, "score_range", (lo, hi))
+
+    @property
+    def log_threshold(self) -> float:
+        """log(2/alpha): each one-sided e-process must reach 2/alpha."""
+        return math.log(2.0 / self.alpha)
+
+
+@dataclass
+class Decision:
+    """The state of a paired comparison after a batch.
+
+    status: "A" / "B" (winner, final), "EQUIVALENT", "CONTINUE", or "UNDECIDED" (no more data).
+    n: paired problems consumed.
+    log_e: running-max log e-values of the sides "A", "B", "eq_hi", "eq_lo" (the last two only when
+        delta is set); always those of the anytime engine, whatever rule decided.
+    cs: (1 - alpha) confidence sequence for the mean difference Δ on the rescaled [0, 1] scale
+        (for the full-bank mean Δ_N in bank mode; the fixed-n interval for the "fixed" rule at close).
+    estimate: mean of Z = a - b on the rescaled scale.
+    reason: why the status is what it is: "e_value", "curtailment", "bank_exhausted", "equivalence",
+        "skip_window", "posterior_threshold", "fixed_n_test", "undecided", "continue".
+    rule: which rule produced the status ("anytime", "full_benchmark", "posterior", "fixed").
+    """
+
+    status: Status
+    n: int
+    log_e: dict[str, float]
+    cs: tuple[float, float]
+    estimate: float
+    reason: str = "continue"
+    rule: str = "anytime"
+
+    @property
+    def stopped(self) -> bool:
+        """True when no more data is needed (anything but CONTINUE)."""
+        return self.status != "CONTINUE"
+
+
+def _lse_rows(x: np.ndarray) -> np.ndarray:
+    """log-sum-exp over the last axis, robust to rows of -inf."""
+    mx = x.max(axis=-1, keepdims=True)
+    mx = np.where(np.isfinite(mx), mx, 0.0)
+    with np.errstate(divide="ignore"):
+        return (mx + np.log(np.exp(x - mx).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+class PairedSequentialTest:
+    """Anytime-valid paired comparison of two models on the same problems.
+
+    Feed batches with :meth:`update` in dispatch order; call :meth:`close` when no more data will
+    come. Once A or B is issued it is final (later data is accounted but never revises it).
+    """
+
+    def __init__(self, cfg: EngineConfig | None = None) -> None:
+        cfg = EngineConfig() if cfg is None else cfg
+        if not isinstance(cfg, EngineConfig):
+            raise ConfigError(f"`cfg` must be an EngineConfig, got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.rule = "full_benchmark" if cfg.target == "full_benchmark" else "anytime"
+        self._lam = np.asarray(cfg.lambdas, dtype=float)
+        self._log_g = math.log(len(cfg.lambdas))
+        self._thr = cfg.log_threshold
+        self._bank = cfg.target == "full_benchmark"
+        self._N = cfg.bank_size
+        self._lo, self._hi = cfg.score_range
+        self._scale = self._hi - self._lo
+        self._names = ["A", "B"] if cfg.delta is None else ["A", "B", "eq_hi", "eq_lo"]
+        dl = 0.0 if cfg.delta is None else cfg.delta
+        self._m = np.array([0.0, 0.0, dl, -dl])[: len(self._names)]
+        self._d = np.array([1.0, -1.0, -1.0, 1.0])[: len(self._names)]
+        # λ_g·d_s, shape (S, G): the per-problem log factor is log1p(self._ld * (Z - c_s)).
+        self._ld = self._d[:, None] * self._lam[None, :]
+        self._ell = np.zeros((len(self._names), len(self._lam)))
+        self._max = np.zeros(len(self._names))  # running max of log E_s (E_0 = 1)
+        self._n = 0
+        self._sum = 0.0
+        self._binary = True
+        self._c = [0, 0, 0, 0]  # n10, n01, n00, n11 while binary
+        self._zcount: dict[float, int] | None = {}
+        self._chunks: list[np.ndarray] = []
+        self._hist_cache: np.ndarray | None = None
+        self._L, self._U = -1.0, 1.0
+        self._decision = Decision("CONTINUE", 0, self._log_e(), (-1.0, 1.0), 0.0, "continue", self.rule)
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def n(self) -> int:
+        """Paired problems consumed so far."""
+        return self._n
+
+    @property
+    def decision(self) -> Decision:
+        """The latest decision (the one returned by the last update/close)."""
+        return self._decision
+
+    @property
+    def is_binary(self) -> bool:
+        """True while every rescaled score seen so far is exactly 0 or 1."""
+        return self._binary
+
+    @property
+    def n10(self) -> int | None:
+        """Problems A got right and B wrong (None once a non-binary score was seen)."""
+        return self._c[0] if self._binary else None
+
+    @property
+    def n01(self) -> int | None:
+        """Problems A got wrong and B right (None once a non-binary score was seen)."""
+        return self._c[1] if self._binary else None
+
+    @property
+    def n00(self) -> int | None:
+        """Problems both got wrong (None once a non-binary score was seen)."""
+        return self._c[2] if self._binary else None
+
+    @property
+    def n11(self) -> int | None:
+        """Problems both got right (None once a non-binary score was seen)."""
+        return self._c[3] if self._binary else None
+
+    @property
+    def estimate(self) -> float:
+        """Mean of Z on the rescaled scale (0 before any data)."""
+        return self._sum / self._n if self._n else 0.0
+
+    def log_e_values(self) -> dict[str, float]:
+        """Running-max log e-values per side."""
+        return self._log_e()
+
+    def current_log_e(self) -> dict[str, float]:
+        """Current (not running-max) log e-values per side."""
+        cur = _lse_rows(self._ell) - self._log_g
+        return {k: float(v) for k, v in zip(self._names, cur)}
+
+    def bank_verdict(self) -> str | None:
+        """Bank mode only: the verdict that is already certain ("A", "B", "EQUIVALENT"), else None.
+
+        Certain means exact curtailment (|S_t| > N − t) or the exhausted bank (sign of S_N).
+        """
+        if not self._bank or self._N is None:
+            return None
+        if self._n == self._N:
+            s = self._exact_sum()
+            return "A" if s > 0 else "B" if s < 0 else "EQUIVALENT"
+        if abs(self._sum) > self._N - self._n:
+            return "A" if self._sum > 0 else "B"
+        return None
+
+    def confidence_sequence(self) -> tuple[float, float]:
+        """Running intersection (1 - alpha) confidence sequence [L, U] for Δ (Δ_N in bank mode)."""
+        return (self._L, self._U)
+
+    # ------------------------------------------------------------------ updates
+    def update(self, a: Sequence[float], b: Sequence[float]) -> Decision:
+        """Feed one batch of paired scores IN DISPATCH ORDER (a[i], b[i] = the same problem)."""
+        xa, xb = paired(a, b, self._lo, self._hi)
+        k = xa.shape[0]
+        if k == 0:
+            return self._decision
+        if self._N is not None and self._n + k > self._N:
+            raise ConfigError(
+                f"`bank_size` is {self._N} but {self._n + k} pairs were fed; a bank problem can be "
+                "scored only once: stop feeding when the bank is exhausted or raise bank_size"
+            )
+        if self._scale != 1.0 or self._lo != 0.0:
+            xa = (xa - self._lo) / self._scale
+            xb = (xb - self._lo) / self._scale
+        z = xa - xb
+        self._track_counts(xa, xb, z)
+        first = self._advance(z)  # first crossing index per side within the batch (or -1)
+        self._n += k
+        self._sum += float(z.sum())
+        self._update_cs()
+        if self._decision.status in _TERMINAL:
+            # An issued decision is final and frozen; n, estimate, log_e_values() and
+            # confidence_sequence() of the test keep tracking the extra data.
+            return self._decision
+        status, reason = self._decide(first)
+        self._decision = Decision(
+            status, self._n, self._log_e(), (self._L, self._U), self.estimate, reason, self.rule
+        )
+        return self._decision
+
+    def close(self) -> Decision:
+        """No more data will come (budget hit or bank ended): CONTINUE becomes UNDECIDED."""
+        dec = self._decision
+        if dec.status == "CONTINUE":
+            self._decision = Decision(
+                "UNDECIDED", self._n, self._log_e(), (self._L, self._U), self.estimate, "undecided", self.rule
+            )
+        return self._decision
+
+    # ------------------------------------------------------------------ internals
+    def _log_e(self) -> dict[str, float]:
+        return {k: float(v) for k, v in zip(self._names, self._max)}
+
+    def _track_counts(self, xa: np.ndarray, xb: np.ndarray, z: np.ndarray) -> None:
+        if self._binary:
+            if xa.shape[0] == 1:
+                x, y = float(xa[0]), float(xb[0])
+                if x in (0.0, 1.0) and y in (0.0, 1.0):
+                    self._c[0 if x > y else 1 if x < y else 3 if x else 2] += 1
+                else:
+                    self._binary = False
+            else:
+                ok = bool(np.all((xa == 0) | (xa == 1)) and np.all((xb == 0) | (xb == 1)))
+                if ok:
+                    s = xa + xb
+                    self._c[0] += int(np.count_nonzero(z > 0))
+                    self._c[1] += int(np.count_nonzero(z < 0))
+                    self._c[2] += int(np.count_nonzero(s == 0))
+                    self._c[3] += int(np.count_nonzero(s == 2))
+                else:
+                    self._binary = False
+        if self._zcount is not None:
+            zc = self._zcount
+            if z.shape[0] == 1:
+                v = float(z[0])
+                zc[v] = zc.get(v, 0) + 1
+            else:
+                vals, cnt = np.unique(z, return_counts=True)
+                for v, c in zip(vals.tolist(), cnt.tolist()):
+                    zc[v] = zc.get(v, 0) + c
+            if len(zc) > _MAX_DISTINCT:
+                self._zcount = None
+        self._chunks.append(z)
+        self._hist_cache = None
+
+    def _history(self) -> np.ndarray:
+        if self._hist_cache is None:
+            h = np.concatenate(self._chunks) if self._chunks else np.zeros(0)
+            self._chunks = [h]
+            self._hist_cache = h
+        return self._hist_cache
+
+    def _centres(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-item centre c_s (shape (S, k)) and a mask of items whose factor is skipped."""
+        k = z.shape[0]
+        if not self._bank:
+            return np.broadcast_to(self._m[:, None], (len(self._m), k)), np.zeros((1, k), bool)
+        N = self._N
+        assert N is not None
+        s_prev = self._sum + np.cumsum(z) - z  # S_{t-1}
+        t = self._n + 1 + np.arange(k)
+        mu = (N * self._m[:, None] - s_prev[None, :]) / (N - t + 1)[None, :]
+        return mu, np.abs(mu) > 1.0  # |μ_t| > 1: the null is infeasible, skip the factor
+
+    def _advance(self, z: np.ndarray) -> np.ndarray:
+        """Add the batch to the log-wealth, update running maxima; return first crossing per side."""
+        k = z.shape[0]
+        thr = self._thr
+        first = np.full(len(self._names), -1)
+        if k == 1 and not self._bank:  # factors are >= 1/2 here: no -inf, no errstate needed
+            ell = self._ell
+            ell += np.log1p(self._ld * (float(z[0]) - self._m)[:, None])
+            mx = ell.max(axis=1)
+            cur = mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
+            first[(cur >= thr) & (self._max < thr)] = 0
+            np.maximum(self._max, cur, out=self._max)
+            return first
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c, skip = self._centres(z)
+            pay = z[None, :] - c  # (S, k)
+            inc = np.log1p(self._ld[:, None, :] * pay[:, :, None])  # (S, k, G)
+            if skip.any():
+                inc[skip] = 0.0
+            cum = self._ell[:, None, :] + np.cumsum(inc, axis=1)
+            cur = _lse_rows(cum) - self._log_g  # (S, k)
+        self._ell = cum[:, -1, :]
+        hit = cur >= thr
+        for s in range(len(self._names)):
+            if self._max[s] < thr and hit[s].any():
+                first[s] = int(np.argmax(hit[s]))
+        np.maximum(self._max, cur.max(axis=1), out=self._max)
+        return first
+
+    def _decide(self, first: np.ndarray) -> tuple[str, str]:
+        thr = self._thr
+        fa, fb = int(first[0]), int(first[1])
+        if fa >= 0 or fb >= 0:
+            if fb < 0 or (fa >= 0 and fa <= fb):
+                return "A", "e_value"
+            return "B", "e_value"
+        if self._bank:
+            N = self._N
+            assert N is not None
+            if self._n == N:
+                s = self._exact_sum()
+                return ("A" if s > 0 else "B" if s < 0 else "EQUIVALENT"), "bank_exhausted"
+            if abs(self._sum) > N - self._n:
+                return ("A" if self._sum > 0 else "B"), "curtailment"
+        if len(self._names) == 4 and self._max[2] >= thr and self._max[3] >= thr:
+            return "EQUIVALENT", "equivalence"
+        if self._N is not None and self._n >= self._N:
+            return "UNDECIDED", "bank_exhausted"
+        return "CONTINUE", "continue"
+
+    def _exact_sum(self) -> float:
+        if self._binary:
+            return float(self._c[0] - self._c[1])
+        return float(np.sum(self._history()))
+
+    # ------------------------------------------------------------------ confidence sequence
+    def _discrete(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct Z values and their counts (generalization mode with few distinct values)."""
+        if self._binary:
+            c = self._c
+            return _BIN_VALS, np.array([c[0], c[1], c[2] + c[3]], dtype=float)
+        zc = self._zcount
+        assert zc is not None
+        return (np.fromiter(zc.keys(), float, len(zc)), np.fromiter(zc.values(), float, len(zc)))
+
+    def _logk(self, ms: np.ndarray, ds: np.ndarray) -> np.ndarray:
+        """log K(m_j) for pairs (m_j, d_j): d=+1 tests "Δ ≤ m" (lower bound), d=-1 "Δ ≥ m"."""
+        lam = self._lam
+        if not self._bank and self._zcount is not None:
+            vals, cnt = self._discrete()
+            if not cnt.all():
+                vals, cnt = vals[cnt > 0], cnt[cnt > 0]  # 0 * log(0) must not poison the sum
+            pay = ds[:, None] * (vals[None, :] - ms[:, None])  # (M, V)
+            ell = (np.log1p(pay[:, :, None] * lam) * cnt[:, None]).sum(axis=1)
+            mx = ell.max(axis=1)
+            mx = np.where(mx > -np.inf, mx, 0.0)
+            return mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
+        z = self._history()
+        out = np.empty(ms.shape[0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self._bank:
+                N = self._N
+                assert N is not None
+                t = np.arange(1, z.shape[0] + 1)
+                s_prev = np.cumsum(z) - z
+            for j, (m, d) in enumerate(zip(ms.tolist(), ds.tolist())):
+                c = (N * m - s_prev) / (N - t + 1) if self._bank else m
+                ell = np.log1p(np.multiply.outer(d * (z - c), lam)).sum(axis=0)
+                out[j] = _lse_rows(ell[None, :])[0]
+        return out - self._log_g
+
+    def _boundary(self, d: float, start: float, stop: float) -> float:
+        """The CS end between ``start`` (rejected) and ``stop`` (not rejected) for side ``d``.
+
+        log K is monotone in m, so Brent's method finds the crossing; the returned point is nudged to
+        the rejected side, so the reported interval is always conservative.
+        """
+        thr = self._thr
+        dd = np.array([d])
+
+        def g(m: float) -> float:
+            return float(self._logk(np.array([m]), dd)[0]) - thr
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._boundary_search(g, start, stop)
+
+    @staticmethod
+    def _boundary_search(g, start: float, stop: float) -> float:  # type: ignore[no-untyped-def]
+        from scipy.optimize import brentq
+
+        if g(stop) >= 0:  # everything up to `stop` rejected (only through rounding)
+            return stop
+        root = brentq(g, start, stop, xtol=1e-12, rtol=1e-12, maxiter=200)
+        step = 1e-11 if stop > start else -1e-11
+        m = root
+        for _ in range(60):
+            if (m - start) * (stop - start) <= 0 or g(m) >= 0:
+                break
+            m -= step
+            step *= 2.0
+        return m if (m - start) * (stop - start) > 0 else start
+
+    def _update_cs(self) -> None:
+        if self._n == 0:
+            return
+        thr = self._thr
+        if self._bank:
+            N = self._N
+            assert N is not None
+            rest = N - self._n
+            s = self._exact_sum() if self._n == N else self._sum
+            lo_b, hi_b = (s - rest) / N, (s + rest) / N  # Δ_N is deterministically in here
+            self._L, self._U = max(self._L, lo_b), min(self._U, hi_b)
+            if self._n == N:
+                self._L = self._U = s / N
+                return
+            if self._U <= self._L:
+                return
+        # A point m is rejected from below iff log K_+(m) >= thr; that set is (-1, L_t], so the
+        # running max of L moves only if the old L is rejected again (one cheap check per side).
+        L0, U0 = self._L, self._U
+        chk = self._logk(np.array([L0, U0]), _SIDES) >= thr
+        if chk[0]:
+            self._L = max(L0, self._boundary(1.0, L0, U0))
+        if chk[1]:
+            self._U = min(U0, self._boundary(-1.0, U0, self._L))
+        if self._U < self._L:  # only through rounding; keep a valid degenerate interval
+            self._L = self._U = 0.5 * (self._L + self._U)
