@@ -1,1 +1,35 @@
-"""benchmarks layer (see docs/architecture.md)."""
+"""Standard benchmark suites: MMLU, HellaSwag, DROP, BIG-Bench Hard, HumanEval and GSM8K.
+
+Each suite loads its data (``data_dir``, else an installed data package, else the Hugging Face hub), builds the
+usual prompts with seeded subsets and few-shot examples, and ``evaluate(model)`` returns a
+:class:`BenchmarkResult` whose numbers carry confidence intervals. See docs/benchmarks.md.
+"""
+
+from ._base import Benchmark
+from ._bbh import BigBenchHard, BigBenchHardTask, vendored_tasks
+from ._compare import HeadToHead, compare_models
+from ._drop import DROP
+from ._gsm8k import GSM8K
+from ._hellaswag import HellaSwag, HellaSwagTask
+from ._humaneval import HumanEval
+from ._mmlu import MMLU, MMLUTask
+from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
+
+__all__ = [
+    "Benchmark",
+    "BenchmarkResult",
+    "BigBenchHard",
+    "BigBenchHardTask",
+    "DROP",
+    "GSM8K",
+    "HeadToHead",
+    "HellaSwag",
+    "HellaSwagTask",
+    "HumanEval",
+    "MMLU",
+    "MMLUTask",
+    "PredictionRecord",
+    "ScoreEstimate",
+    "compare_models",
+    "vendored_tasks",
+]
