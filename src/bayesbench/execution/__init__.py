@@ -3,14 +3,12 @@
 See docs/execution.md. The engine calls only :meth:`Executor.call`.
 """
 
-from ._errors import ErrorInfo
 from ._executor import CallRecord, Executor, RetryPolicy, is_async_callable
 from ._keys import estimate_tokens
 from ._usage import ModelUsage, Savings, UsageReport
 
 __all__ = [
     "CallRecord",
-    "ErrorInfo",
     "Executor",
     "ModelUsage",
     "RetryPolicy",

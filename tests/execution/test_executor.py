@@ -1,0 +1,318 @@
+"""The executor against a real local HTTP server (tests/fakeserver) with injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from bayesbench.errors import ConfigError
+from bayesbench.execution import CallRecord, Executor, RetryPolicy
+from tests.execution._clients import Answer, OpenAIChat
+from tests.fakeserver import FakeServer
+
+pytestmark = pytest.mark.timeout(60)
+
+FAST = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.05)
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as s:
+        yield s
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _one(ex: Executor, fn, prompt: str = "hello", model: str = "m") -> CallRecord:
+    try:
+        return await ex.call(model, fn, prompt, problem_id="p")
+    finally:
+        ex.close()
+
+
+def test_success_records_provider_tokens_and_cost(server):
+    ex = Executor(prices={"m": (2.0, 10.0)}, retry=FAST)
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url), "what is two plus two"))
+    assert rec.ok and rec.response == "echo: what is two plus two"
+    # the fake server counts words: 5 in, 6 out
+    assert (rec.input_tokens, rec.output_tokens, rec.tokens_estimated) == (5, 6, False)
+    assert rec.cost_usd == pytest.approx((5 * 2.0 + 6 * 10.0) / 1e6)
+    assert rec.attempts == 1 and rec.prompt_hash and len(rec.prompt_hash) == 32
+
+
+def test_tokens_are_estimated_and_flagged_for_plain_strings():
+    ex = Executor(prices={"m": (1.0, 1.0)})
+    rec = run(_one(ex, lambda p: "x" * 10, "a" * 40))
+    assert rec.tokens_estimated and (rec.input_tokens, rec.output_tokens) == (10, 3)  # ceil(chars / 4)
+    ex2 = Executor(token_counter=lambda s: len(s.split()))
+    rec2 = run(_one(ex2, lambda p: "one two three", "four five"))
+    assert (rec2.input_tokens, rec2.output_tokens) == (2, 3) and rec2.cost_usd is None  # no price, no cost
+
+
+def test_retry_after_is_honoured(server):
+    server.add_fault(status=429, retry_after=0.6)
+    ex = Executor(retry=RetryPolicy(max_attempts=3, backoff_base=0.01))
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    times = [r.time for r in server.api_requests()]
+    assert rec.ok and rec.attempts == 2 and rec.rate_limited == 1
+    assert len(times) == 2
+    waited = times[1] - times[0]
+    assert 0.6 <= waited < 0.6 + 0.5, waited  # the jittered backoff alone would be <= 0.01 s
+
+
+def test_retry_after_too_long_surfaces_the_error(server):
+    server.add_fault(status=429, retry_after=500)
+    ex = Executor(retry=RetryPolicy(max_attempts=3, max_retry_after=5))
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    assert not rec.ok and rec.response is None and rec.attempts == 1
+    assert "max_retry_after" in rec.error and rec.error_status == 429
+
+
+def test_server_error_is_retried_then_succeeds(server):
+    server.add_fault(status=500, times=2)
+    ex = Executor(retry=FAST)
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    assert rec.ok and rec.attempts == 3 and len(server.api_requests()) == 3
+
+
+def test_bounded_attempts_then_error_is_surfaced(server):
+    server.add_fault(status=503, times=10)
+    ex = Executor(retry=FAST)
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    assert not rec.ok and rec.response is None
+    assert rec.attempts == 3 and len(server.api_requests()) == 3 and rec.error_status == 503
+    assert rec.error and rec.error_type
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+def test_client_errors_are_not_retried(server, status):
+    server.add_fault(status=status, times=3)
+    ex = Executor(retry=FAST)
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    assert not rec.ok and rec.attempts == 1 and len(server.api_requests()) == 1 and rec.error_status == status
+
+
+def test_timeout_then_retry_succeeds(server):
+    server.hang_s = 5.0
+    server.add_fault(hang=True)
+    ex = Executor(timeout=0.4, retry=FAST)
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    assert rec.ok and rec.attempts == 2 and rec.latency_s >= 0.4
+
+
+def test_timeout_on_every_attempt_is_an_error():
+    async def slow(p):
+        await asyncio.sleep(5)
+        return "late"
+
+    ex = Executor(timeout=0.1, retry=RetryPolicy(max_attempts=2, backoff_base=0.0))
+    rec = run(_one(ex, slow))
+    assert not rec.ok and rec.attempts == 2 and "timed out after 0.1 s" in rec.error
+    assert 0.2 <= rec.latency_s < 2
+
+
+def test_malformed_body_is_retried(server):
+    server.add_fault(malformed=True)
+    ex = Executor(retry=FAST)
+    rec = run(_one(ex, OpenAIChat(server.openai_base_url)))
+    assert rec.ok and rec.attempts == 2 and rec.response.startswith("echo:")
+
+
+def test_programming_error_and_none_answer():
+    def buggy(p):
+        raise TypeError("bad argument")
+
+    ex = Executor(retry=FAST)
+    rec = run(_one(ex, buggy))
+    assert not rec.ok and rec.attempts == 1 and rec.error_type == "TypeError"
+    ex = Executor(retry=FAST)
+    rec = run(_one(ex, lambda p: None))  # never silently an empty answer
+    assert not rec.ok and rec.response is None and "returned None" in rec.error and rec.attempts == 3
+
+
+def test_sync_models_never_block_the_event_loop():
+    def sync_model(p):
+        time.sleep(0.3)
+        return "done " + p
+
+    async def main():
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def heartbeat():
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        hb = asyncio.create_task(heartbeat())
+        ex = Executor(max_concurrency=4)
+        t0 = time.perf_counter()
+        recs = await asyncio.gather(*(ex.call("s", sync_model, str(i)) for i in range(8)))
+        elapsed = time.perf_counter() - t0
+        stop.set()
+        await hb
+        ex.close()
+        return recs, ticks, elapsed
+
+    recs, ticks, elapsed = run(main())
+    assert all(r.ok for r in recs)
+    assert 0.55 < elapsed < 1.5  # 8 calls of 0.3 s, 4 at a time: two waves
+    assert ticks >= 0.5 * elapsed / 0.01  # the loop kept ticking while threads slept
+
+
+def test_global_and_per_model_concurrency_limits(server):
+    server.latency_s = 0.05
+
+    async def main(ex, models):
+        fn = OpenAIChat(server.openai_base_url)  # an SDK client belongs to one event loop
+        try:
+            return await asyncio.gather(*(ex.call(m, fn, f"{m} {i}") for m in models for i in range(12)))
+        finally:
+            ex.close()
+
+    recs = run(main(Executor(max_concurrency=16, model_concurrency=3), ["a"]))
+    assert all(r.ok for r in recs) and server.max_seen_in_flight == 3
+    server.reset()
+    recs = run(main(Executor(max_concurrency=4, model_concurrency={"a": 3, "b": 3}), ["a", "b"]))
+    assert all(r.ok for r in recs) and server.max_seen_in_flight == 4
+
+
+def test_aimd_backs_off_on_429_and_recovers(server):
+    """The provider allows 4 in flight; we start at 16. AIMD must back off (far fewer 429s than
+    a fixed limit gets) and climb back once the provider's limit is lifted."""
+    server.latency_s = 0.03
+    server.max_in_flight = 4
+    server.in_flight_retry_after = 0.02
+    retry = RetryPolicy(max_attempts=50, backoff_base=0.01)
+
+    async def batch(ex, n, tag):
+        fn = OpenAIChat(server.openai_base_url)
+        return await asyncio.gather(*(ex.call("m", fn, f"{tag} {i}") for i in range(n)))
+
+    async def fixed_run():
+        ex = Executor(max_concurrency=16, adaptive=False, retry=retry)
+        try:
+            return await batch(ex, 120, "fixed")
+        finally:
+            ex.close()
+
+    recs = run(fixed_run())
+    assert all(r.ok for r in recs)
+    fixed_429 = sum(r.rate_limited for r in recs)
+    server.reset()
+
+    async def adaptive_run():
+        ex = Executor(max_concurrency=16, adaptive=True, retry=retry)
+        try:
+            recs = await batch(ex, 120, "adaptive")
+            backed_off = ex.concurrency_limit("m")
+            state = ex._state("m").limit
+            decreases = state.decreases
+            server.max_in_flight = None  # the provider lifts its limit
+            await batch(ex, 200, "after")
+            return recs, backed_off, decreases, ex.concurrency_limit("m")
+        finally:
+            ex.close()
+
+    recs, backed_off, decreases, recovered = run(adaptive_run())
+    adaptive_429 = sum(r.rate_limited for r in recs)
+    assert all(r.ok for r in recs)
+    assert decreases >= 2 and backed_off < 8
+    assert adaptive_429 < 0.5 * fixed_429, (adaptive_429, fixed_429)
+    assert recovered > backed_off + 3  # additive increase: about +1 per `limit` successes
+
+
+def test_requests_per_minute_bucket(server):
+    fn = OpenAIChat(server.openai_base_url)
+
+    async def main():
+        ex = Executor(max_concurrency=32, requests_per_minute=1200)  # 20/s, burst 20
+        try:
+            t0 = time.perf_counter()
+            recs = await asyncio.gather(*(ex.call("m", fn, str(i)) for i in range(50)))
+            return recs, time.perf_counter() - t0
+        finally:
+            ex.close()
+
+    recs, elapsed = run(main())
+    assert all(r.ok for r in recs)
+    assert elapsed >= 1.4  # 20 at once, then 30 more at 20/s
+    times = sorted(r.time for r in server.api_requests())
+    in_first_second = sum(1 for t in times if t - times[0] < 1.0)
+    assert in_first_second <= 20 + 20 + 2
+
+
+def test_tokens_per_minute_charges_tokens_known_after_the_call():
+    starts: list[float] = []
+
+    async def chatty(p):
+        starts.append(time.monotonic())
+        return Answer("long answer", 10, 290)  # 300 tokens, only known afterwards
+
+    async def main():
+        ex = Executor(tokens_per_minute=6000)  # 100 tokens/s, bucket of 100
+        try:
+            await ex.call("m", chatty, "a")
+            await ex.call("m", chatty, "b")
+        finally:
+            ex.close()
+
+    run(main())
+    # after the first call the bucket owes ~200 tokens; the next needs its estimate on top: >= 2 s
+    assert starts[1] - starts[0] >= 1.9
+
+
+def test_concurrency_state_survives_a_new_event_loop():
+    ex = Executor(max_concurrency=2)
+
+    async def main():
+        return await asyncio.gather(*(ex.call("m", lambda p: p + "!", str(i)) for i in range(5)))
+
+    for _ in range(2):  # two asyncio.run() calls on one executor, as a sync wrapper does
+        recs = run(main())
+        assert [r.response for r in recs] == [f"{i}!" for i in range(5)]
+    ex.close()
+
+
+def test_configuration_is_validated():
+    with pytest.raises(ConfigError, match="`max_concurrency` must be an integer >= 1, got 0"):
+        Executor(max_concurrency=0)
+    with pytest.raises(ConfigError, match=r"`prices\['m'\]` must be a pair"):
+        Executor(prices={"m": 3.0})
+    with pytest.raises(ConfigError, match="`requests_per_minute` must be a number > 0"):
+        Executor(requests_per_minute=-1)
+    with pytest.raises(ConfigError, match="`timeout` must be a number > 0 or None"):
+        Executor(timeout=0)
+    with pytest.raises(ConfigError, match="`max_attempts` must be an integer >= 1"):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ConfigError, match="`params` must be JSON-serialisable"):
+        run(Executor().call("m", lambda p: p, "x", params={"obj": object()}))
+
+
+def test_run_in_thread_safe_from_other_threads(server):
+    """Two threads each running their own loop and executor do not interfere."""
+    results: list[list[CallRecord]] = []
+
+    def worker(tag):
+        ex = Executor(max_concurrency=4)
+        fn = OpenAIChat(server.openai_base_url)
+
+        async def main():
+            return await asyncio.gather(*(ex.call("m", fn, f"{tag}{i}") for i in range(10)))
+
+        results.append(run(main()))
+        ex.close()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in "xy"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and all(r.ok for rs in results for r in rs)
+    assert len(server.api_requests()) == 20
