@@ -1,0 +1,126 @@
+"""One-line helpers on recorded scores or posteriors: ``compare``, ``rank``, ``prob_a_beats_b``,
+``is_non_discriminating``. Seeded and vectorised; no model is called."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ._validate import in_open_interval
+from .engine import RankingResult, RunSettings, TaskResult
+from .engine._replay import replay_pair, replay_rank
+from .errors import ConfigError, DatasetError
+from .posteriors import BetaPosterior
+from .stats import EngineConfig, PairedSequentialTest, paired_prob_a_beats_b
+
+
+def compare(
+    scores_a: Sequence[float],
+    scores_b: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    rule: str = "anytime",
+    equivalence_margin: float | None = None,
+    skip_threshold: float = 0.85,
+    min_samples: int = 3,
+    posterior_factory: Callable[[], Any] = BetaPosterior,
+    seed: int = 0,
+    batch_size: int = 1,
+    max_problems: int | None = None,
+    score_range: tuple[float, float] = (0.0, 1.0),
+    names: tuple[str, str] = ("model_a", "model_b"),
+) -> TaskResult:
+    """Replay two models' recorded per-problem scores through the sequential engine.
+
+    The problems are visited in a seeded random order; the result says when the engine would have
+    stopped and what it would have concluded.
+    """
+    settings = RunSettings(
+        confidence=confidence, rule=rule, equivalence_margin=equivalence_margin, skip_threshold=skip_threshold,
+        min_samples=min_samples, posterior_factory=posterior_factory, seed=seed, batch_size=batch_size,
+        max_problems=max_problems, score_range=score_range,
+    )
+    return replay_pair(scores_a, scores_b, settings, posterior_factory, name=f"{names[0]} vs {names[1]}",
+                       model_a_name=names[0], model_b_name=names[1])
+
+
+def rank(
+    scores: Mapping[str, Sequence[float]],
+    *,
+    confidence: float = 0.95,
+    rule: str = "anytime",
+    goal: str = "rank",
+    equivalence_margin: float | None = None,
+    min_samples: int = 5,
+    posterior_factory: Callable[[], Any] = BetaPosterior,
+    seed: int = 0,
+    batch_size: int = 1,
+    max_problems: int | None = None,
+    score_range: tuple[float, float] = (0.0, 1.0),
+) -> RankingResult:
+    """Race recorded models (``{name: per-problem scores}``) and return the established ranking."""
+    if not isinstance(scores, Mapping):
+        raise DatasetError("`scores` must be a mapping {model name: per-problem scores}")
+    settings = RunSettings(
+        confidence=confidence, rule=rule, goal=goal, equivalence_margin=equivalence_margin, min_samples=min_samples,
+        posterior_factory=posterior_factory, seed=seed, batch_size=batch_size, max_problems=max_problems,
+        score_range=score_range,
+    )
+    return replay_rank(dict(scores), settings, posterior_factory)
+
+
+def _is_posterior(x: Any) -> bool:
+    return hasattr(x, "sample") and hasattr(x, "credible_interval")
+
+
+def prob_a_beats_b(a: Any, b: Any, *, paired: bool = True, n_samples: int = 20_000, seed: int = 0) -> float:
+    """P(A's true mean score > B's).
+
+    With two posteriors: from their (independent) posterior distributions, exact where a closed form
+    exists, else by ``n_samples`` seeded Monte-Carlo draws. With two score arrays: ``paired=True``
+    (default) uses the paired posterior on the same problems (McNemar-style for 0/1 scores);
+    ``paired=False`` fits a ``BetaPosterior`` to each side independently (the original behaviour).
+    """
+    if _is_posterior(a) and _is_posterior(b):
+        return float(a.prob_greater(b, n_samples=n_samples, seed=seed))
+    xa = np.asarray(a, dtype=float).ravel()
+    xb = np.asarray(b, dtype=float).ravel()
+    if xa.size == 0 or xb.size == 0:
+        raise DatasetError("prob_a_beats_b needs at least one score on each side")
+    if paired:
+        if xa.size != xb.size:
+            raise DatasetError(f"paired scores must have equal lengths, got {xa.size} and {xb.size}")
+        return float(paired_prob_a_beats_b(xa, xb))
+    pa, pb = BetaPosterior(), BetaPosterior()
+    pa.update_many(xa)
+    pb.update_many(xb)
+    return float(pa.prob_greater(pb, n_samples=n_samples, seed=seed))
+
+
+def is_non_discriminating(
+    a: Any, b: Any, *, margin: float = 0.02, threshold: float = 0.85, n_samples: int = 20_000, seed: int = 0
+) -> bool:
+    """Are A and B indistinguishable within ±``margin``?
+
+    With two score arrays (paired, one per problem): True when the anytime-valid interval for the
+    mean difference at level ``threshold`` lies inside ±margin (a valid equivalence claim). With
+    two posteriors: True when P(|mean A − mean B| < margin) > threshold by seeded Monte Carlo
+    (the original, posterior reading).
+    """
+    in_open_interval("threshold", threshold, 0.5, 1.0)
+    in_open_interval("margin", margin, 0.0, 1.0)
+    if _is_posterior(a) and _is_posterior(b):
+        rng = np.random.default_rng(seed)
+        da = np.asarray(a.sample(n_samples, rng), dtype=float)
+        db = np.asarray(b.sample(n_samples, rng), dtype=float)
+        return bool(np.mean(np.abs(da - db) < margin) > threshold)
+    xa = np.asarray(a, dtype=float).ravel()
+    xb = np.asarray(b, dtype=float).ravel()
+    if xa.size != xb.size or xa.size == 0:
+        raise DatasetError(f"paired scores must be non-empty with equal lengths, got {xa.size} and {xb.size}")
+    if _is_posterior(a) or _is_posterior(b):
+        raise ConfigError("pass two posteriors or two score arrays, not one of each")
+    test = PairedSequentialTest(EngineConfig(alpha=1.0 - threshold, delta=margin))
+    decision = test.update(xa, xb)
+    return decision.status == "EQUIVALENT"

@@ -1,0 +1,122 @@
+"""The one sequential loop: shuffled order, look-ahead dispatch, feeding in dispatch order, stopping.
+
+Problems are dispatched in the seeded shuffled order while at most two batches are open (the one
+being completed and the next), so calls stay in flight across batch boundaries and an early stop
+overshoots by at most one batch. Scores reach the decision engine only as whole batches, in
+dispatch order, never in completion order (statistics.md §7.2): a model that is slow exactly when it
+is wrong cannot bias the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Sequence
+
+import numpy as np
+
+from ._progress import Progress
+
+# evaluate(problem_index_in_dataset) -> whatever the caller's feeder understands
+Evaluate = Callable[[int], Awaitable[Any]]
+# feed(list of evaluate() results for one batch, in dispatch order) -> True when the run must stop
+Feed = Callable[[list[Any]], bool]
+
+
+def shuffled_order(n: int, seed: int) -> list[int]:
+    """The seeded random permutation of ``range(n)`` every run uses (recorded with its seed)."""
+    return [int(i) for i in np.random.default_rng(seed).permutation(n)]
+
+
+@dataclass
+class LoopOutcome:
+    fed: int = 0
+    dispatched: int = 0
+    stopped_early: bool = False
+    results: list[Any] = field(default_factory=list)
+
+
+class LoopAborted(Exception):
+    """Raised out of :func:`run_loop` when an evaluation failed; carries what was already computed."""
+
+    def __init__(self, error: BaseException, outcome: LoopOutcome) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.outcome = outcome
+
+
+async def run_loop(
+    order: Sequence[int],
+    evaluate: Evaluate,
+    feed: Feed,
+    *,
+    batch_size: int,
+    first_batch: int,
+    limit: int,
+    progress: Progress | None = None,
+    status: Callable[[], str] = lambda: "",
+) -> LoopOutcome:
+    """Evaluate problems ``order[0:limit]`` batch by batch until ``feed`` says stop.
+
+    ``first_batch`` (>= batch_size) lets the caller honour ``min_samples`` without ever looking at a
+    decision before that many problems were fed.
+    """
+    outcome = LoopOutcome()
+    tasks: dict[int, asyncio.Task[Any]] = {}
+    boundaries = _batch_boundaries(limit, batch_size, first_batch)
+    try:
+        for b_index, (start, end) in enumerate(boundaries):
+            # keep the current batch and the next one in flight
+            ahead = boundaries[b_index + 1][1] if b_index + 1 < len(boundaries) else end
+            while outcome.dispatched < ahead:
+                pos = outcome.dispatched
+                tasks[pos] = asyncio.ensure_future(evaluate(order[pos]))
+                outcome.dispatched += 1
+            batch = []
+            for pos in range(start, end):
+                try:
+                    batch.append(await tasks.pop(pos))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    raise LoopAborted(exc, outcome) from exc
+            outcome.results.extend(batch)
+            try:
+                stop = feed(batch)
+            except Exception as exc:
+                raise LoopAborted(exc, outcome) from exc
+            outcome.fed = end
+            if progress is not None:
+                progress.update(end, status())
+            if stop:
+                outcome.stopped_early = end < limit
+                break
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+    return outcome
+
+
+def _batch_boundaries(limit: int, batch_size: int, first_batch: int) -> list[tuple[int, int]]:
+    bounds = []
+    start = 0
+    end = min(limit, max(first_batch, batch_size))
+    while start < limit:
+        bounds.append((start, end))
+        start, end = end, min(limit, end + batch_size)
+    return bounds
+
+
+def run_sync(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a coroutine from sync code, also when an event loop is already running (notebooks)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro_factory())  # type: ignore[arg-type]
+    # Inside a running loop (e.g. Jupyter): run in a private loop on a worker thread.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coro_factory())).result()  # type: ignore[arg-type]

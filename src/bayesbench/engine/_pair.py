@@ -1,0 +1,305 @@
+"""Compare two models (or run one two-model task) sequentially and build its :class:`TaskResult`."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Sequence
+
+from ..errors import DatasetError, ModelError, ScoringError
+from ..execution import CallRecord, Executor
+from ..stats import make_pair_test, paired_prob_a_beats_b
+from ._loop import LoopAborted, run_loop, shuffled_order
+from ._progress import Progress
+from ._results import TaskResult, e_values_from_log, verdict_to_winner
+from ._settings import RunSettings, engine_config
+
+
+def check_dataset(dataset: Any, what: str = "dataset") -> list[Any]:
+    """Materialise a dataset into a list, with a clear error for the usual mistakes."""
+    if dataset is None:
+        raise DatasetError(f"`{what}` is required: pass a list of problems (dicts or strings)")
+    if isinstance(dataset, (str, bytes, dict)):
+        raise DatasetError(
+            f"`{what}` must be a sequence of problems, got a single {type(dataset).__name__}; wrap it in a list"
+        )
+    try:
+        problems = list(dataset)
+    except TypeError:
+        raise DatasetError(f"`{what}` must be an iterable of problems, got {type(dataset).__name__}") from None
+    if not problems:
+        raise DatasetError(f"`{what}` is empty: a benchmark needs at least one problem")
+    return problems
+
+
+def check_score(value: Any, settings: RunSettings, where: str) -> float:
+    """A score must be a finite number inside ``score_range``; say exactly which problem broke it."""
+    lo, hi = settings.score_range
+    if isinstance(value, bool):
+        value = float(value)
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        raise ScoringError(
+            f"{where} returned {value!r}, which is not a number; a score must be a number in [{lo:g}, {hi:g}] "
+            "(e.g. 1.0 for correct, 0.0 for wrong)"
+        ) from None
+    if not math.isfinite(score) or not (lo <= score <= hi):
+        raise ScoringError(
+            f"{where} returned {value!r}; scores must be finite numbers in [{lo:g}, {hi:g}]. "
+            "For other bounded scores set score_range=(low, high) with a-priori bounds."
+        )
+    return score
+
+
+def _score_fn_arity(score_fn: Callable[..., Any]) -> int:
+    try:
+        params = [
+            p
+            for p in inspect.signature(score_fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        return 2 if len(params) >= 2 else 1
+    except (TypeError, ValueError):
+        return 2
+
+
+async def apply_score_fn(score_fn: Callable[..., Any], problem: Any, response: Any) -> Any:
+    value = score_fn(problem, response) if _score_fn_arity(score_fn) == 2 else score_fn(response)
+    if inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+@dataclass
+class _Counter:
+    calls: int = 0
+    errors: int = 0
+
+
+class PairRun:
+    """Shared state of one two-model run: the test, the paired scores, the posteriors."""
+
+    def __init__(self, name: str, problems: list[Any], settings: RunSettings, posterior_factory: Any) -> None:
+        self.name = name
+        self.problems = problems
+        self.settings = settings
+        self.posterior_factory = posterior_factory
+        bank = len(problems)
+        self.limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
+        cfg = engine_config(settings, bank)
+        self.test = make_pair_test(
+            settings.rule,
+            cfg,
+            confidence=settings.confidence,
+            skip_threshold=settings.skip_threshold,
+            min_samples=settings.min_samples,
+            posterior_factory=posterior_factory,
+            seed=settings.seed,
+        )
+        self.order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
+        self.scores_a: list[float] = []
+        self.scores_b: list[float] = []
+        self.decision: Any = None
+        self.counter = _Counter()
+        self.stop_reason = "bank_exhausted"
+
+    def feed(self, batch: list[tuple[float, float]]) -> bool:
+        a = [x for x, _ in batch]
+        b = [y for _, y in batch]
+        self.scores_a.extend(a)
+        self.scores_b.extend(b)
+        self.decision = self.test.update(a, b)
+        return self.decision.status != "CONTINUE"
+
+    def status_text(self) -> str:
+        if self.decision is None:
+            return ""
+        lo, hi = self.decision.cs
+        return f"diff={self.decision.estimate:+.3f} CI=[{lo:+.3f}, {hi:+.3f}]"
+
+    async def execute(self, evaluate: Callable[[int], Awaitable[tuple[float, float]]], verbose: bool) -> TaskResult:
+        progress = Progress(self.name, self.limit, enabled=verbose)
+        try:
+            outcome = await run_loop(
+                self.order,
+                evaluate,
+                self.feed,
+                batch_size=self.settings.batch_size,
+                first_batch=self.settings.min_samples,
+                limit=self.limit,
+                progress=progress,
+                status=self.status_text,
+            )
+        except LoopAborted as aborted:
+            progress.close("aborted")
+            partial = self.result(stop_reason="error")
+            error = aborted.error
+            if not isinstance(error, (ModelError, ScoringError)):
+                raise
+            error.partial_result = partial  # type: ignore[attr-defined]
+            raise error from None
+        if self.decision is None or self.decision.status == "CONTINUE":
+            self.decision = self.test.close()
+            self.stop_reason = "budget_exhausted" if self.limit < len(self.problems) else "bank_exhausted"
+        else:
+            self.stop_reason = self.decision.reason
+        result = self.result(stop_reason=self.stop_reason)
+        progress.close(result.winner_name or result.status.lower())
+        return result
+
+    def result(self, *, stop_reason: str) -> TaskResult:
+        decision = self.decision
+        n = len(self.scores_a)
+        lo, hi = self.settings.score_range
+        scale = hi - lo
+        post_a = self.posterior_factory()
+        post_b = self.posterior_factory()
+        if n:
+            _update_many(post_a, self.scores_a)
+            _update_many(post_b, self.scores_b)
+        norm_a = [(x - lo) / scale for x in self.scores_a]
+        norm_b = [(y - lo) / scale for y in self.scores_b]
+        p = float(paired_prob_a_beats_b(norm_a, norm_b)) if n else 0.5
+        status = decision.status if decision is not None else "UNDECIDED"
+        return TaskResult(
+            name=self.name,
+            winner=verdict_to_winner(status),
+            status=status if status != "CONTINUE" else "UNDECIDED",
+            problems_tested=n,
+            total_problems=len(self.problems),
+            p_a_beats_b=p,
+            posterior_a=post_a,
+            posterior_b=post_b,
+            difference=float(decision.estimate) * scale if decision is not None else 0.0,
+            ci=(float(decision.cs[0]) * scale, float(decision.cs[1]) * scale) if decision is not None else (-scale, scale),
+            e_values=e_values_from_log(decision.log_e) if decision is not None else {},
+            stop_reason=stop_reason,
+            rule=self.settings.rule,
+            confidence=self.settings.confidence,
+            seed=int(self.settings.seed),  # type: ignore[arg-type]
+            model_calls=self.counter.calls,
+            mean_a=sum(self.scores_a) / n if n else float("nan"),
+            mean_b=sum(self.scores_b) / n if n else float("nan"),
+            errors=self.counter.errors,
+            problem_order=self.order[: n],
+        )
+
+
+def _update_many(posterior: Any, scores: Sequence[float]) -> None:
+    if hasattr(posterior, "update_many"):
+        posterior.update_many(list(scores))
+    else:
+        for s in scores:
+            posterior.update(s)
+
+
+def _error_score(record: CallRecord, settings: RunSettings, model_name: str, index: int) -> float:
+    """What a failed call scores: raise (the default) or the lowest score, per ``on_error``."""
+    if settings.on_error == "zero":
+        return float(settings.score_range[0])
+    raise ModelError(
+        f"model '{model_name}' failed on problem #{index} after {record.attempts} attempt(s): "
+        f"{record.error_type}: {record.error}. Pass on_error='zero' to score failed calls as the lowest score, "
+        "or fix the model; the results computed so far are on this exception as `.partial_result`."
+    )
+
+
+async def compare_async(
+    *,
+    name: str,
+    model_a: Callable[..., Any],
+    model_b: Callable[..., Any],
+    score_fn: Callable[..., Any],
+    dataset: Any,
+    settings: RunSettings,
+    posterior_factory: Any,
+    model_a_name: str = "model_a",
+    model_b_name: str = "model_b",
+    verbose: bool = False,
+    executor: Executor | None = None,
+) -> TaskResult:
+    """Ask both models each problem, score the responses, and stop when the evidence is enough."""
+    for label, fn in (("model_a", model_a), ("model_b", model_b), ("score_fn", score_fn)):
+        if not callable(fn):
+            raise ModelError(f"`{label}` must be a callable (sync or async), got {type(fn).__name__}")
+    problems = check_dataset(dataset)
+    settings = settings.with_seed()
+    run = PairRun(name, problems, settings, posterior_factory)
+    own_executor = executor is None
+    executor = executor or Executor(
+        max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout, seed=settings.seed or 0
+    )
+
+    async def score_one(model_name: str, label: str, fn: Callable[..., Any], index: int) -> float:
+        problem = problems[index]
+        run.counter.calls += 1
+        record = await executor.call(model_name, fn, problem, problem_id=str(index))
+        if not record.ok:
+            run.counter.errors += 1
+            return _error_score(record, settings, model_name, index)
+        value = await apply_score_fn(score_fn, problem, record.response)
+        return check_score(value, settings, f"score_fn on problem #{index} ({label})")
+
+    async def evaluate(index: int) -> tuple[float, float]:
+        import asyncio
+
+        a, b = await asyncio.gather(
+            score_one(model_a_name, "model_a", model_a, index), score_one(model_b_name, "model_b", model_b, index)
+        )
+        return a, b
+
+    try:
+        result = await run.execute(evaluate, verbose)
+    finally:
+        if own_executor:
+            executor.close()
+    result.model_a_name, result.model_b_name = model_a_name, model_b_name
+    return result
+
+
+async def run_task_async(
+    *,
+    name: str,
+    task_fn: Callable[[Any], Any],
+    dataset: Any,
+    settings: RunSettings,
+    posterior_factory: Any,
+    verbose: bool = False,
+    executor: Executor | None = None,
+) -> TaskResult:
+    """Run a task function that returns ``(score_a, score_b)`` for each problem."""
+    if not callable(task_fn):
+        raise ModelError(f"task '{name}' must be a callable returning (score_a, score_b), got {type(task_fn).__name__}")
+    problems = check_dataset(dataset, f"dataset of task '{name}'")
+    settings = settings.with_seed()
+    run = PairRun(name, problems, settings, posterior_factory)
+    own_executor = executor is None
+    executor = executor or Executor(
+        max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout, seed=settings.seed or 0
+    )
+
+    async def evaluate(index: int) -> tuple[float, float]:
+        run.counter.calls += 2  # the task function asks both models
+        record = await executor.call(name, task_fn, problems[index], problem_id=str(index))
+        if not record.ok:
+            run.counter.errors += 1
+            s = _error_score(record, settings, f"task {name}", index)
+            return s, s
+        value = record.response
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise ScoringError(
+                f"task '{name}' must return a pair (score_a, score_b) for each problem; on problem #{index} it "
+                f"returned {value!r}"
+            )
+        return (
+            check_score(value[0], settings, f"task '{name}' on problem #{index} (score_a)"),
+            check_score(value[1], settings, f"task '{name}' on problem #{index} (score_b)"),
+        )
+
+    try:
+        return await run.execute(evaluate, verbose)
+    finally:
+        if own_executor:
+            executor.close()

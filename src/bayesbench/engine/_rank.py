@@ -1,0 +1,171 @@
+"""Rank several models with a racing loop: retire a model as soon as its place is settled."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from ..errors import ConfigError, ModelError
+from ..execution import Executor
+from ..stats import RankingRace, paired_prob_a_beats_b
+from ._loop import LoopAborted, run_loop, shuffled_order
+from ._pair import _error_score, _update_many, apply_score_fn, check_dataset, check_score
+from ._progress import Progress
+from ._results import RankedModel, RankingResult
+from ._settings import RunSettings, check_ranking, engine_config
+
+
+def _tie_groups(order: list[str], claims: set[tuple[str, str]]) -> list[list[str]]:
+    """Runs of neighbours in the displayed order that no established claim separates."""
+    groups: list[list[str]] = []
+    for name in order:
+        if groups and (groups[-1][-1], name) not in claims:
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+    return groups
+
+
+def _display_order(names: list[str], means: dict[str, float], claims: set[tuple[str, str]]) -> list[str]:
+    """Order by the number of models each is certified to beat, then by mean score."""
+    wins = {m: sum(1 for a, _ in claims if a == m) for m in names}
+    losses = {m: sum(1 for _, b in claims if b == m) for m in names}
+    return sorted(names, key=lambda m: (-(wins[m] - losses[m]), -means[m], m))
+
+
+async def rank_async(
+    *,
+    models: dict[str, Callable[..., Any]],
+    score_fn: Callable[..., Any] | None,
+    dataset: Any,
+    settings: RunSettings,
+    posterior_factory: Any,
+    verbose: bool = False,
+    executor: Executor | None = None,
+) -> RankingResult:
+    check_ranking(settings, len(models))
+    if score_fn is None:
+        raise ConfigError(
+            "no score function: pass rank(..., score_fn=lambda problem, response: ...) or decorate one with "
+            "@ranker.evaluate"
+        )
+    problems = check_dataset(dataset)
+    settings = settings.with_seed()
+    names = list(models)
+    bank = len(problems)
+    limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
+    fixed = settings.rule == "fixed"
+    cfg = engine_config(settings, bank)
+    race = RankingRace(names, cfg, goal=settings.goal)
+    order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
+    scores: dict[str, dict[int, float]] = {m: {} for m in names}
+    calls = 0
+    own_executor = executor is None
+    executor = executor or Executor(
+        max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout, seed=settings.seed or 0
+    )
+
+    async def score_one(model: str, index: int) -> float:
+        nonlocal calls
+        problem = problems[index]
+        calls += 1
+        record = await executor.call(model, models[model], problem, problem_id=str(index))
+        if not record.ok:
+            return _error_score(record, settings, model, index)
+        value = await apply_score_fn(score_fn, problem, record.response)
+        return check_score(value, settings, f"score_fn on problem #{index} (model '{model}')")
+
+    async def evaluate(index: int) -> tuple[int, dict[str, float]]:
+        active = list(race.active_models()) if not fixed else names
+        values = await asyncio.gather(*(score_one(m, index) for m in active))
+        return index, dict(zip(active, values))
+
+    def feed(batch: list[tuple[int, dict[str, float]]]) -> bool:
+        active = names if fixed else list(race.active_models())
+        for index, row in batch:
+            for m, s in row.items():
+                scores[m][index] = s
+        race.update({m: [row[m] for _, row in batch] for m in active})
+        return (not fixed) and race.done()
+
+    progress = Progress("ranking", limit, enabled=verbose)
+    try:
+        outcome = await run_loop(
+            order, evaluate, feed, batch_size=settings.batch_size, first_batch=settings.min_samples,
+            limit=limit, progress=progress,
+            status=lambda: f"{len(race.active_models())} model(s) racing",
+        )
+    except LoopAborted as aborted:
+        progress.close("aborted")
+        if isinstance(aborted.error, ModelError):
+            raise aborted.error from None
+        raise aborted.error from None
+    finally:
+        if own_executor:
+            executor.close()
+    if not race.done():
+        race.close()
+    stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
+    progress.close(stop_reason)
+
+    return build_ranking_result(
+        names, scores, set(race.claims()), settings, posterior_factory,
+        calls=calls, bank=bank, stop_reason=stop_reason,
+    )
+
+
+def build_ranking_result(
+    names: list[str],
+    scores: dict[str, dict[int, float]],
+    claims: set[tuple[str, str]],
+    settings: RunSettings,
+    posterior_factory: Any,
+    *,
+    calls: int,
+    bank: int,
+    stop_reason: str,
+) -> RankingResult:
+    """Scores, intervals, P(> next) and tie groups from each model's scores by problem index."""
+    lo, hi = settings.score_range
+    means = {m: (sum(v.values()) / len(v) if v else float("nan")) for m, v in scores.items()}
+    display = _display_order(names, means, claims)
+    ranking = []
+    for rank, name in enumerate(display, start=1):
+        post = posterior_factory()
+        values = [scores[name][i] for i in sorted(scores[name])]
+        if values:
+            _update_many(post, values)
+        ci = tuple(float(x) for x in post.credible_interval(settings.confidence))
+        nxt = display[rank] if rank < len(display) else None
+        p_next = None
+        if nxt is not None:
+            common = sorted(set(scores[name]) & set(scores[nxt]))
+            if common:
+                a = [(scores[name][i] - lo) / (hi - lo) for i in common]
+                b = [(scores[nxt][i] - lo) / (hi - lo) for i in common]
+                p_next = float(paired_prob_a_beats_b(a, b))
+        ranking.append(
+            RankedModel(rank=rank, name=name, score=float(means[name]), ci=(ci[0], ci[1]),
+                        problems_tested=len(values), p_beats_next=p_next, next_model=nxt)
+        )
+    pairwise = {}
+    for i, a in enumerate(display):
+        for b in display[i + 1:]:
+            common = sorted(set(scores[a]) & set(scores[b]))
+            diff = sum(scores[a][k] - scores[b][k] for k in common) / len(common) if common else None
+            claim = a if (a, b) in claims else b if (b, a) in claims else None
+            pairwise[f"{a} vs {b}"] = {"n": len(common), "difference": diff, "better": claim}
+    return RankingResult(
+        ranking=ranking,
+        claims=sorted(claims, key=lambda c: (display.index(c[0]), display.index(c[1]))),
+        tie_groups=_tie_groups(display, claims),
+        confidence=settings.confidence,
+        rule=settings.rule,
+        goal=settings.goal,
+        seed=int(settings.seed),  # type: ignore[arg-type]
+        calls_used=calls,
+        calls_exhaustive=len(names) * bank,
+        total_problems=bank,
+        stop_reason=stop_reason,
+        pairwise=pairwise,
+    )

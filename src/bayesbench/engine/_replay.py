@@ -1,0 +1,110 @@
+"""Replay recorded scores through the same decision engine, without calling any model.
+
+Used by the one-liners ``compare``/``rank`` and by ``bayesbench replay``: they answer "what would
+early stopping have concluded, and with how many problems?" for results you already have.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, DatasetError
+from ..stats import RankingRace
+from ._pair import PairRun, check_score
+from ._rank import build_ranking_result
+from ._results import RankingResult, TaskResult
+from ._settings import RunSettings, check_ranking, engine_config
+
+
+def _as_scores(values: Any, name: str, settings: RunSettings) -> list[float]:
+    try:
+        seq = list(np.asarray(values, dtype=object).ravel())
+    except Exception:
+        raise DatasetError(f"`{name}` must be a sequence of numeric scores") from None
+    if not seq:
+        raise DatasetError(f"`{name}` is empty: pass at least one score")
+    return [check_score(v, settings, f"`{name}`[{i}]") for i, v in enumerate(seq)]
+
+
+def replay_pair(
+    scores_a: Sequence[float],
+    scores_b: Sequence[float],
+    settings: RunSettings,
+    posterior_factory: Any,
+    *,
+    name: str = "replay",
+    model_a_name: str = "model_a",
+    model_b_name: str = "model_b",
+) -> TaskResult:
+    settings = settings.with_seed()
+    a = _as_scores(scores_a, "scores_a", settings)
+    b = _as_scores(scores_b, "scores_b", settings)
+    if len(a) != len(b):
+        raise DatasetError(
+            f"paired scores must have the same length (one per problem), got {len(a)} and {len(b)}"
+        )
+    run = PairRun(name, list(range(len(a))), settings, posterior_factory)
+    fed = 0
+    first = max(settings.batch_size, settings.min_samples)
+    while fed < run.limit:
+        end = min(run.limit, fed + (first if fed == 0 else settings.batch_size))
+        idx = run.order[fed:end]
+        stop = run.feed([(a[i], b[i]) for i in idx])
+        run.counter.calls += 2 * len(idx)
+        fed = end
+        if stop:
+            break
+    if run.decision is None or run.decision.status == "CONTINUE":
+        run.decision = run.test.close()
+        run.stop_reason = "budget_exhausted" if run.limit < len(a) else "bank_exhausted"
+    else:
+        run.stop_reason = run.decision.reason
+    result = run.result(stop_reason=run.stop_reason)
+    result.model_a_name, result.model_b_name = model_a_name, model_b_name
+    return result
+
+
+def replay_rank(matrix: dict[str, Sequence[float]], settings: RunSettings, posterior_factory: Any) -> RankingResult:
+    """Race recorded models: ``matrix`` maps a model name to its scores, one per problem."""
+    check_ranking(settings, len(matrix))
+    settings = settings.with_seed()
+    names = list(matrix)
+    data = {m: _as_scores(v, f"scores of {m!r}", settings) for m, v in matrix.items()}
+    lengths = {len(v) for v in data.values()}
+    if len(lengths) != 1:
+        raise DatasetError(f"every model needs one score per problem; got lengths {sorted(lengths)}")
+    bank = lengths.pop()
+    limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
+    from ._loop import shuffled_order
+
+    order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
+    cfg = engine_config(settings, bank)
+    fixed = settings.rule == "fixed"
+    race = RankingRace(names, cfg, goal=settings.goal)
+    used = {m: 0 for m in names}
+    calls = 0
+    fed = 0
+    stopped_early = False
+    first = max(settings.batch_size, settings.min_samples)
+    while fed < limit:
+        end = min(limit, fed + (first if fed == 0 else settings.batch_size))
+        idx = order[fed:end]
+        active = names if fixed else list(race.active_models())
+        race.update({m: [data[m][i] for i in idx] for m in active})
+        for m in active:
+            used[m] += len(idx)
+        calls += len(active) * len(idx)
+        fed = end
+        if not fixed and race.done():
+            stopped_early = fed < limit
+            break
+    if not race.done():
+        race.close()
+    scores = {m: {i: data[m][i] for i in order[: used[m]]} for m in names}
+    stop_reason = "settled" if stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
+    return build_ranking_result(
+        names, scores, set(race.claims()), settings, posterior_factory, calls=calls, bank=bank,
+        stop_reason=stop_reason,
+    )

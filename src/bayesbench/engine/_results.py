@@ -1,0 +1,319 @@
+"""Result objects: what a comparison, a multi-task benchmark and a ranking concluded.
+
+Every number carries its uncertainty and the run carries its method, level, n and seed, so a
+result can be audited and reproduced from ``to_dict()`` alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import missing_dependency
+
+_VERDICTS = {"A": "model_a", "B": "model_b"}
+
+
+def _finite(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _e_values(log_e: dict[str, float]) -> dict[str, float]:
+    # e-values can overflow a float after a few thousand decisive problems; keep them finite.
+    return {k: float(math.exp(min(v, 700.0))) for k, v in log_e.items()}
+
+
+def _dataframe(rows: list[dict[str, Any]], feature: str) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - exercised in a subprocess test
+        raise missing_dependency("pandas", "pandas", feature) from None
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class TaskResult:
+    """The outcome of comparing two models on one task.
+
+    ``winner`` is ``"model_a"``, ``"model_b"`` or ``None`` (no winner could be certified:
+    equivalent, non-discriminating or undecided; ``status`` says which). ``difference`` is the mean
+    paired score difference A − B over the problems used and ``ci`` its anytime-valid confidence
+    interval at level ``confidence`` (for ``rule="fixed"`` the fixed-n interval, for
+    ``rule="full_benchmark"`` an interval for the full-bank difference).
+    """
+
+    name: str
+    winner: str | None
+    status: str
+    problems_tested: int
+    total_problems: int
+    p_a_beats_b: float
+    posterior_a: Any
+    posterior_b: Any
+    difference: float
+    ci: tuple[float, float]
+    e_values: dict[str, float]
+    stop_reason: str
+    rule: str
+    confidence: float
+    seed: int
+    model_calls: int
+    mean_a: float
+    mean_b: float
+    model_a_name: str = "model_a"
+    model_b_name: str = "model_b"
+    errors: int = 0
+    problem_order: list[int] = field(default_factory=list, repr=False)
+    usage: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def efficiency(self) -> float:
+        """Fraction of the task's problems that did not need to be evaluated."""
+        if self.total_problems == 0:
+            return 0.0
+        return 1.0 - self.problems_tested / self.total_problems
+
+    @property
+    def skipped(self) -> bool:
+        """True when the task stopped as non-discriminating (equivalence within the margin)."""
+        return self.status == "EQUIVALENT"
+
+    @property
+    def winner_name(self) -> str | None:
+        """The winning model's display name, or None."""
+        if self.winner == "model_a":
+            return self.model_a_name
+        if self.winner == "model_b":
+            return self.model_b_name
+        return None
+
+    def summary(self) -> str:
+        lo, hi = self.ci
+        level = f"{self.confidence:.0%}"
+        if self.winner is not None:
+            verdict = f"winner: {self.winner_name}"
+        elif self.status == "EQUIVALENT":
+            verdict = "equivalent within the margin (non-discriminating)"
+        else:
+            verdict = "no winner certified (undecided)"
+        return (
+            f"{self.name}: {verdict} | {self.model_a_name}={self.mean_a:.3f} {self.model_b_name}={self.mean_b:.3f} "
+            f"diff={self.difference:+.3f} {level}CI=[{lo:+.3f}, {hi:+.3f}] "
+            f"P(A>B)={self.p_a_beats_b:.3f} | {self.problems_tested}/{self.total_problems} problems "
+            f"({self.efficiency:.0%} saved), {self.model_calls} calls, stop: {self.stop_reason}, "
+            f"rule={self.rule}, seed={self.seed}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "winner": self.winner,
+            "winner_name": self.winner_name,
+            "status": self.status,
+            "model_a_name": self.model_a_name,
+            "model_b_name": self.model_b_name,
+            "problems_tested": self.problems_tested,
+            "total_problems": self.total_problems,
+            "efficiency": self.efficiency,
+            "skipped": self.skipped,
+            "p_a_beats_b": _finite(self.p_a_beats_b),
+            "mean_a": _finite(self.mean_a),
+            "mean_b": _finite(self.mean_b),
+            "difference": _finite(self.difference),
+            "ci": [_finite(self.ci[0]), _finite(self.ci[1])],
+            "confidence": self.confidence,
+            "e_values": {k: _finite(v) for k, v in self.e_values.items()},
+            "stop_reason": self.stop_reason,
+            "rule": self.rule,
+            "seed": self.seed,
+            "model_calls": self.model_calls,
+            "errors": self.errors,
+            "posterior_a": _posterior_dict(self.posterior_a, self.confidence),
+            "posterior_b": _posterior_dict(self.posterior_b, self.confidence),
+            "problem_order": list(self.problem_order),
+            "usage": self.usage,
+        }
+
+
+def _posterior_dict(posterior: Any, level: float) -> dict[str, Any] | None:
+    if posterior is None:
+        return None
+    out: dict[str, Any] = {"type": type(posterior).__name__}
+    try:
+        out["mean"] = _finite(posterior.mean)
+        lo, hi = posterior.credible_interval(level)
+        out["credible_interval"] = [_finite(lo), _finite(hi)]
+    except Exception:  # a user posterior without these is still reported by type
+        pass
+    return out
+
+
+@dataclass
+class BenchmarkReport:
+    """The outcome of a multi-task benchmark: one :class:`TaskResult` per task."""
+
+    task_results: dict[str, TaskResult]
+    confidence: float
+    correction: str | None = None
+
+    @property
+    def overall_efficiency(self) -> float:
+        """Fraction of all problems (over all tasks) that did not need to be evaluated."""
+        total = sum(r.total_problems for r in self.task_results.values())
+        used = sum(r.problems_tested for r in self.task_results.values())
+        return 0.0 if total == 0 else 1.0 - used / total
+
+    @property
+    def winners(self) -> dict[str, str | None]:
+        return {name: r.winner for name, r in self.task_results.items()}
+
+    @property
+    def model_calls(self) -> int:
+        return sum(r.model_calls for r in self.task_results.values())
+
+    def summary(self) -> str:
+        lines = [f"bayesbench report: {len(self.task_results)} task(s), confidence {self.confidence:.0%}"
+                 + (f", {self.correction} correction across tasks" if self.correction else "")]
+        for result in self.task_results.values():
+            lines.append("  " + result.summary())
+        lines.append(f"Overall: {self.overall_efficiency:.0%} of problems saved, {self.model_calls} model calls.")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "confidence": self.confidence,
+            "correction": self.correction,
+            "overall_efficiency": self.overall_efficiency,
+            "winners": self.winners,
+            "model_calls": self.model_calls,
+            "task_results": {name: r.to_dict() for name, r in self.task_results.items()},
+        }
+
+    def to_dataframe(self) -> Any:
+        rows = []
+        for result in self.task_results.values():
+            row = result.to_dict()
+            for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci"):
+                row.pop(key)
+            row["ci_low"], row["ci_high"] = result.ci
+            rows.append(row)
+        return _dataframe(rows, "BenchmarkReport.to_dataframe()")
+
+
+@dataclass
+class RankedModel:
+    """One model's place in a ranking. ``ci`` is a credible interval of its mean score at the run's level."""
+
+    rank: int
+    name: str
+    score: float
+    ci: tuple[float, float]
+    problems_tested: int
+    p_beats_next: float | None
+    next_model: str | None
+
+
+@dataclass
+class RankingResult:
+    """The outcome of ranking several models.
+
+    ``claims`` are the pairwise "better than" statements that are statistically established
+    (family-wise error ≤ 1 − confidence over all of them); ``tie_groups`` are the runs of
+    neighbouring models the data could not separate.
+    """
+
+    ranking: list[RankedModel]
+    claims: list[tuple[str, str]]
+    tie_groups: list[list[str]]
+    confidence: float
+    rule: str
+    goal: str
+    seed: int
+    calls_used: int
+    calls_exhaustive: int
+    total_problems: int
+    stop_reason: str
+    pairwise: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    @property
+    def efficiency(self) -> float:
+        """Fraction of the exhaustive model calls that were not needed."""
+        return 0.0 if self.calls_exhaustive == 0 else 1.0 - self.calls_used / self.calls_exhaustive
+
+    @property
+    def order(self) -> list[str]:
+        return [m.name for m in self.ranking]
+
+    def summary(self) -> str:
+        level = f"{self.confidence:.0%}"
+        lines = []
+        for m in self.ranking:
+            line = f"Rank {m.rank}: {m.name}  score={m.score:.3f}  {level}CI=[{m.ci[0]:.3f}, {m.ci[1]:.3f}]"
+            if m.next_model is not None and m.p_beats_next is not None:
+                line += f"  P(>{m.next_model})={m.p_beats_next:.3f}"
+            lines.append(line)
+        established = ", ".join(f"{a} > {b}" for a, b in self.claims) or "none"
+        lines.append(f"Established at {level} (family-wise): {established}")
+        ties = [g for g in self.tie_groups if len(g) > 1]
+        if ties:
+            lines.append("Not separated: " + "; ".join(" ~ ".join(g) for g in ties))
+        lines.append(
+            f"Calls: {self.calls_used} of {self.calls_exhaustive} exhaustive ({self.efficiency:.0%} saved), "
+            f"stop: {self.stop_reason}, rule={self.rule}, goal={self.goal}, seed={self.seed}"
+        )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ranking": [
+                {
+                    "rank": m.rank,
+                    "name": m.name,
+                    "score": _finite(m.score),
+                    "ci": [_finite(m.ci[0]), _finite(m.ci[1])],
+                    "problems_tested": m.problems_tested,
+                    "p_beats_next": _finite(m.p_beats_next),
+                    "next_model": m.next_model,
+                }
+                for m in self.ranking
+            ],
+            "claims": [list(c) for c in self.claims],
+            "tie_groups": self.tie_groups,
+            "confidence": self.confidence,
+            "rule": self.rule,
+            "goal": self.goal,
+            "seed": self.seed,
+            "calls_used": self.calls_used,
+            "calls_exhaustive": self.calls_exhaustive,
+            "efficiency": self.efficiency,
+            "total_problems": self.total_problems,
+            "stop_reason": self.stop_reason,
+            "pairwise": self.pairwise,
+        }
+
+    def to_dataframe(self) -> Any:
+        rows = [
+            {
+                "rank": m.rank,
+                "model": m.name,
+                "score": m.score,
+                "ci_low": m.ci[0],
+                "ci_high": m.ci[1],
+                "problems_tested": m.problems_tested,
+                "p_beats_next": m.p_beats_next,
+            }
+            for m in self.ranking
+        ]
+        return _dataframe(rows, "RankingResult.to_dataframe()")
+
+
+def verdict_to_winner(status: str) -> str | None:
+    return _VERDICTS.get(status)
+
+
+def e_values_from_log(log_e: dict[str, float]) -> dict[str, float]:
+    return _e_values(log_e)

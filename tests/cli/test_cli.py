@@ -1,0 +1,134 @@
+"""The `bayesbench` command as a user runs it: real subprocesses, exit codes, JSON output."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bayesbench
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "open-llm-leaderboard-v1"
+BAYESBENCH = [sys.executable, "-m", "bayesbench.cli"]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([*BAYESBENCH, *args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
+
+
+BENCH_FILE = textwrap.dedent(
+    """
+    from bayesbench import BayesianBenchmark
+
+    problems = [{"id": i, "answer": "right"} for i in range(300)]
+    bench = BayesianBenchmark(seed=0)
+
+    @bench.task(dataset=problems, name="strong_vs_weak")
+    def strong_vs_weak(problem):
+        return 1.0, float(problem["id"] % 3 == 0)
+    """
+)
+
+
+def test_version():
+    out = run("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"bayesbench {bayesbench.__version__}"
+
+
+def test_run_file_with_flags_and_json(tmp_path):
+    f = tmp_path / "my_benchmark.py"
+    f.write_text(BENCH_FILE)
+    out = run(str(f), "--confidence", "0.99", "--min-samples", "10", "--skip-threshold", "0.90", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    task = data["bench"]["task_results"]["strong_vs_weak"]
+    assert task["winner"] == "model_a" and task["confidence"] == 0.99
+    assert 10 <= task["problems_tested"] < 300
+    text = run(str(f), "--quiet")
+    assert text.returncode == 0 and "winner: model_a" in text.stdout
+
+
+def test_run_suite_file(tmp_path):
+    f = tmp_path / "suite_file.py"
+    f.write_text(textwrap.dedent(
+        """
+        from bayesbench import suite
+
+        @suite(confidence=0.95, seed=1)
+        class EvalSuite:
+            dataset = list(range(200))
+            task_parity = staticmethod(lambda p: (1.0, float(p % 2)))
+        """
+    ))
+    out = run(str(f), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["EvalSuite"]["winners"] == {"parity": "model_a"}
+
+
+@pytest.mark.parametrize(
+    "content, args, code, message",
+    [
+        (None, [], 2, "does not exist"),
+        ("x = 1\n", [], 2, "defines nothing to run"),
+        (BENCH_FILE, ["--confidence", "1.5"], 2, "`confidence` must be in (0.5, 1), got 1.5"),
+        ("from bayesbench import BayesianBenchmark, RetryPolicy\n"
+         "bench = BayesianBenchmark(seed=0, retry=RetryPolicy(max_attempts=1))\n"
+         "@bench.task(dataset=[1, 2, 3])\n"
+         "def t(p):\n    raise ConnectionError('no route to model')\n", [], 3, "no route to model"),
+    ],
+)
+def test_exit_codes(tmp_path, content, args, code, message):
+    target = "missing.py"
+    if content is not None:
+        target = str(tmp_path / "b.py")
+        Path(target).write_text(content)
+    out = run(target, *args, "--quiet")
+    assert out.returncode == code, (out.stdout, out.stderr)
+    assert message in out.stderr
+
+
+def write_matrix(path: Path, rows: dict[str, list[float]]) -> None:
+    n = len(next(iter(rows.values())))
+    lines = ["model," + ",".join(f"q{i}" for i in range(n))]
+    lines += [name + "," + ",".join(str(int(v)) for v in vals) for name, vals in rows.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_replay_pair_and_ranking(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = {m: list(rng.random(800) < p) for m, p in [("m90", 0.9), ("m60", 0.6), ("m30", 0.3)]}
+    csv = tmp_path / "matrix.csv"
+    write_matrix(csv, rows)
+    pair = run("replay", str(csv), "--models", "m90,m60", "--json")
+    assert pair.returncode == 0, pair.stderr
+    data = json.loads(pair.stdout)
+    assert data["early_stopping"]["winner_name"] == "m90"
+    assert data["early_stopping"]["problems_tested"] < data["full_run"]["problems"] == 800
+    ranking = run("replay", str(csv))
+    assert ranking.returncode == 0, ranking.stderr
+    assert "Rank 1: m90" in ranking.stdout and "Full run order by mean: m90 > m60 > m30" in ranking.stdout
+    bad = run("replay", str(csv), "--models", "m90,m61")
+    assert bad.returncode == 2 and "did you mean 'm60'" in bad.stderr
+
+
+def test_replay_on_real_leaderboard_results():
+    """Two real LLMs' recorded answers (Open LLM Leaderboard v1), as shipped beside the repo."""
+    path = SHARED / "M_tinyhellaswag.csv.gz"
+    assert path.is_file(), f"the shared leaderboard data is expected at {path}"
+    out = run("replay", str(path), "--random-models", "2", "--pick-seed", "3", "--rule", "full_benchmark", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    early, full = data["early_stopping"], data["full_run"]
+    assert early["total_problems"] == full["problems"] == 97
+    # bank mode answers "what would the full run say?": when it names a winner it is the full-run leader
+    if early["winner_name"] is not None:
+        assert early["winner_name"] == full["leader"]
