@@ -95,3 +95,20 @@ def test_ranker_bad_input():
         ranker.rank(dataset=[1])
     with pytest.raises(ConfigError, match="two-model comparisons only"):
         BayesianRanker(rule="posterior").add_model("a", str).add_model("b", str).rank(dataset=[1], score_fn=exact)
+
+
+@pytest.mark.parametrize("rule", ["full_benchmark", "fixed"])
+def test_other_ranking_rules(rule):
+    problems = make_problems(300)
+    t = tables(300, seed=4)
+    ranker = BayesianRanker(seed=2, rule=rule)
+    for name, table in t.items():
+        ranker.add_model(name, table_model(table))
+    result = ranker.rank(dataset=problems, score_fn=exact)
+    assert result.rule == rule
+    assert result.ranking[0].name == "gpt-4o" and ("gpt-4o", "tiny") in result.claims
+    if rule == "fixed":
+        assert result.calls_used == result.calls_exhaustive
+    means = {m: t[m].mean() for m in t}
+    for better, worse in result.claims:  # bank mode: every claim agrees with the full-bank order
+        assert means[better] > means[worse]

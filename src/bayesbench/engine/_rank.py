@@ -56,7 +56,7 @@ async def rank_async(
     limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
     fixed = settings.rule == "fixed"
     cfg = engine_config(settings, bank)
-    race = RankingRace(names, cfg, goal=settings.goal)
+    race = RankingRace(names, cfg, goal=settings.goal, rule="fixed" if fixed else "anytime")  # type: ignore[arg-type]
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     scores: dict[str, dict[int, float]] = {m: {} for m in names}
     calls = 0

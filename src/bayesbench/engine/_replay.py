@@ -82,7 +82,7 @@ def replay_rank(matrix: dict[str, Sequence[float]], settings: RunSettings, poste
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     cfg = engine_config(settings, bank)
     fixed = settings.rule == "fixed"
-    race = RankingRace(names, cfg, goal=settings.goal)
+    race = RankingRace(names, cfg, goal=settings.goal, rule="fixed" if fixed else "anytime")  # type: ignore[arg-type]
     used = {m: 0 for m in names}
     calls = 0
     fed = 0
