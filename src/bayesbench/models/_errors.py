@@ -33,6 +33,8 @@ PROGRAMMING_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,
     ImportError,
     AssertionError,
+    KeyError,
+    IndexError,
     SyntaxError,
 )
 # Statuses that are back-pressure: the caller should slow down, not only wait.
@@ -204,7 +206,7 @@ def classify_error(exc: BaseException) -> ErrorInfo:
     """Classify a failed model call. Never raises.
 
     Looks at ``exc`` and then its ``__cause__`` / ``__context__`` chain (an adapter may wrap an SDK
-    error). Programming errors (``TypeError``, ``AttributeError``, ``NameError``, ...) and
+    error). Programming errors (``TypeError``, ``AttributeError``, ``KeyError``, ...) and
     bayesbench's own configuration/dataset errors are not retryable: retrying cannot fix them.
     Anything else unrecognised is retryable (a flaky home-made client); a function that knows
     better raises :class:`ModelCallError` with ``retryable=False``.
