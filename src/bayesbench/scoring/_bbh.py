@@ -43,7 +43,7 @@ BBH_TASK_KINDS: dict[str, AnswerKind] = {
     "word_sorting": "free",
 }
 
-_ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.+)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer\s+is\s*:?[ \t]*", re.IGNORECASE)
 _OPTION = re.compile(r"\(([A-Z])\)")
 _LEAD_LETTER = re.compile(r"^\s*\(?([A-Z])(?:[).:,]|\s*$)")
 _WORDS: dict[str, tuple[str, str]] = {
@@ -79,9 +79,9 @@ def _resolve_kind(task: str | None) -> AnswerKind | None:
 def _span(text: str) -> str:
     """The part of the response that holds the answer."""
     text = text.replace("**", "")
-    hits = _ANSWER_IS.findall(text)
+    hits = list(_ANSWER_IS.finditer(text))
     if hits:
-        span = hits[-1].strip()
+        span = text[hits[-1].end() :].strip().split("\n", 1)[0].strip()
     else:
         lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
         span = lines[-1] if lines else ""
