@@ -34,7 +34,6 @@ Target = Literal["generalization", "full_benchmark"]
 DEFAULT_LAMBDAS: tuple[float, ...] = tuple(float(x) for x in np.geomspace(0.005, 0.5, 12))
 _TERMINAL = ("A", "B", "EQUIVALENT", "UNDECIDED")
 _BIN_VALS = np.array([1.0, -1.0, 0.0])
-_SIDES = np.array([1.0, -1.0])
 _MAX_DISTINCT = 64  # keep Z as a value->count table while it has at most this many distinct values
 
 
@@ -174,12 +173,16 @@ class PairedSequentialTest:
         self._scale = self._hi - self._lo
         self._names = ["A", "B"] if cfg.delta is None else ["A", "B", "eq_hi", "eq_lo"]
         dl = 0.0 if cfg.delta is None else cfg.delta
-        self._m = np.array([0.0, 0.0, dl, -dl])[: len(self._names)]
-        self._d = np.array([1.0, -1.0, -1.0, 1.0])[: len(self._names)]
-        # λ_g·d_s, shape (S, G): the per-problem log factor is log1p(self._ld * (Z - c_s)).
+        S = self._S = len(self._names)
+        # Rows 0..S-1 are the test sides; rows S and S+1 track log K at the current CS ends
+        # (lower: "Δ ≤ L", d = +1; upper: "Δ ≥ U", d = -1) so the per-batch CS check costs nothing.
+        self._m = np.array([0.0, 0.0, dl, -dl][:S] + [-1.0, 1.0])
+        self._d = np.array([1.0, -1.0, -1.0, 1.0][:S] + [1.0, -1.0])
+        # λ_g·d_s, shape (S+2, G): the per-problem log factor is log1p(self._ld * (Z - c_s)).
         self._ld = self._d[:, None] * self._lam[None, :]
-        self._ell = np.zeros((len(self._names), len(self._lam)))
-        self._max = np.zeros(len(self._names))  # running max of log E_s (E_0 = 1)
+        self._ell = np.zeros((S + 2, len(self._lam)))
+        self._cur = np.zeros(S + 2)  # current log E per row
+        self._max = np.zeros(S)  # running max of log E_s (E_0 = 1)
         self._n = 0
         self._sum = 0.0
         self._binary = True
@@ -187,7 +190,6 @@ class PairedSequentialTest:
         self._zcount: dict[float, int] | None = {}
         self._chunks: list[np.ndarray] = []
         self._hist_cache: np.ndarray | None = None
-        self._L, self._U = -1.0, 1.0
         self._decision = Decision("CONTINUE", 0, self._log_e(), (-1.0, 1.0), 0.0, "continue", self.rule)
 
     # ------------------------------------------------------------------ public state
@@ -237,8 +239,7 @@ class PairedSequentialTest:
 
     def current_log_e(self) -> dict[str, float]:
         """Current (not running-max) log e-values per side."""
-        cur = _lse_rows(self._ell) - self._log_g
-        return {k: float(v) for k, v in zip(self._names, cur)}
+        return {k: float(v) for k, v in zip(self._names, self._cur)}
 
     def bank_verdict(self) -> str | None:
         """Bank mode only: the verdict that is already certain ("A", "B", "EQUIVALENT"), else None.
@@ -256,7 +257,7 @@ class PairedSequentialTest:
 
     def confidence_sequence(self) -> tuple[float, float]:
         """Running intersection (1 - alpha) confidence sequence [L, U] for Δ (Δ_N in bank mode)."""
-        return (self._L, self._U)
+        return (float(self._m[-2]), float(self._m[-1]))
 
     # ------------------------------------------------------------------ updates
     def update(self, a: Sequence[float], b: Sequence[float]) -> Decision:
@@ -279,13 +280,14 @@ class PairedSequentialTest:
         self._n += k
         self._sum += float(z.sum())
         self._update_cs()
+        cs = self.confidence_sequence()
         if self._decision.status in _TERMINAL:
             # An issued decision is final and frozen; n, estimate, log_e_values() and
             # confidence_sequence() of the test keep tracking the extra data.
             return self._decision
         status, reason = self._decide(first)
         self._decision = Decision(
-            status, self._n, self._log_e(), (self._L, self._U), self.estimate, reason, self.rule
+            status, self._n, self._log_e(), cs, self.estimate, reason, self.rule
         )
         return self._decision
 
@@ -294,7 +296,8 @@ class PairedSequentialTest:
         dec = self._decision
         if dec.status == "CONTINUE":
             self._decision = Decision(
-                "UNDECIDED", self._n, self._log_e(), (self._L, self._U), self.estimate, "undecided", self.rule
+                "UNDECIDED", self._n, self._log_e(), self.confidence_sequence(), self.estimate, "undecided",
+                self.rule,
             )
         return self._decision
 
@@ -351,39 +354,48 @@ class PairedSequentialTest:
         s_prev = self._sum + np.cumsum(z) - z  # S_{t-1}
         t = self._n + 1 + np.arange(k)
         mu = (N * self._m[:, None] - s_prev[None, :]) / (N - t + 1)[None, :]
-        return mu, np.abs(mu) > 1.0  # |μ_t| > 1: the null is infeasible, skip the factor
+        skip = np.abs(mu) > 1.0  # |μ_t| > 1: the null is infeasible, skip the factor
+        return mu, skip
 
     def _advance(self, z: np.ndarray) -> np.ndarray:
         """Add the batch to the log-wealth, update running maxima; return first crossing per side."""
         k = z.shape[0]
         thr = self._thr
-        first = np.full(len(self._names), -1)
-        if k == 1 and not self._bank:  # factors are >= 1/2 here: no -inf, no errstate needed
+        S = self._S
+        first = np.full(S, -1)
+        if k == 1 and not self._bank:  # factors are >= 0 here; only the CS rows can hit log(0)
             ell = self._ell
             ell += np.log1p(self._ld * (float(z[0]) - self._m)[:, None])
             mx = ell.max(axis=1)
-            cur = mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
-            first[(cur >= thr) & (self._max < thr)] = 0
-            np.maximum(self._max, cur, out=self._max)
+            if mx[-2] == -np.inf or mx[-1] == -np.inf:
+                cur = _lse_rows(ell) - self._log_g
+            else:
+                cur = mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
+            self._cur = cur
+            ts = cur[:S]
+            first[(ts >= thr) & (self._max < thr)] = 0
+            np.maximum(self._max, ts, out=self._max)
             return first
         with np.errstate(divide="ignore", invalid="ignore"):
             c, skip = self._centres(z)
-            pay = z[None, :] - c  # (S, k)
-            inc = np.log1p(self._ld[:, None, :] * pay[:, :, None])  # (S, k, G)
+            pay = z[None, :] - c  # (S+2, k)
+            inc = np.log1p(self._ld[:, None, :] * pay[:, :, None])  # (S+2, k, G)
             if skip.any():
                 inc[skip] = 0.0
             cum = self._ell[:, None, :] + np.cumsum(inc, axis=1)
-            cur = _lse_rows(cum) - self._log_g  # (S, k)
+            cur = _lse_rows(cum) - self._log_g  # (S+2, k)
         self._ell = cum[:, -1, :]
-        hit = cur >= thr
-        for s in range(len(self._names)):
+        self._cur = cur[:, -1]
+        hit = cur[:S] >= thr
+        for s in range(S):
             if self._max[s] < thr and hit[s].any():
                 first[s] = int(np.argmax(hit[s]))
-        np.maximum(self._max, cur.max(axis=1), out=self._max)
+        np.maximum(self._max, cur[:S].max(axis=1), out=self._max)
         return first
 
     def _decide(self, first: np.ndarray) -> tuple[str, str]:
         thr = self._thr
+        S = self._S
         fa, fb = int(first[0]), int(first[1])
         if fa >= 0 or fb >= 0:
             if fb < 0 or (fa >= 0 and fa <= fb):
@@ -397,7 +409,7 @@ class PairedSequentialTest:
                 return ("A" if s > 0 else "B" if s < 0 else "EQUIVALENT"), "bank_exhausted"
             if abs(self._sum) > N - self._n:
                 return ("A" if self._sum > 0 else "B"), "curtailment"
-        if len(self._names) == 4 and self._max[2] >= thr and self._max[3] >= thr:
+        if S == 4 and self._max[2] >= thr and self._max[3] >= thr:
             return "EQUIVALENT", "equivalence"
         if self._N is not None and self._n >= self._N:
             return "UNDECIDED", "bank_exhausted"
@@ -410,94 +422,135 @@ class PairedSequentialTest:
 
     # ------------------------------------------------------------------ confidence sequence
     def _discrete(self) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct Z values and their counts (generalization mode with few distinct values)."""
+        """Distinct Z values and their (non-zero) counts (generalization mode, few distinct values)."""
         if self._binary:
             c = self._c
-            return _BIN_VALS, np.array([c[0], c[1], c[2] + c[3]], dtype=float)
-        zc = self._zcount
-        assert zc is not None
-        return (np.fromiter(zc.keys(), float, len(zc)), np.fromiter(zc.values(), float, len(zc)))
+            vals, cnt = _BIN_VALS, np.array([c[0], c[1], c[2] + c[3]], dtype=float)
+        else:
+            zc = self._zcount
+            assert zc is not None
+            vals = np.fromiter(zc.keys(), float, len(zc))
+            cnt = np.fromiter(zc.values(), float, len(zc))
+        keep = cnt > 0
+        return (vals, cnt) if keep.all() else (vals[keep], cnt[keep])
 
-    def _logk(self, ms: np.ndarray, ds: np.ndarray) -> np.ndarray:
-        """log K(m_j) for pairs (m_j, d_j): d=+1 tests "Δ ≤ m" (lower bound), d=-1 "Δ ≥ m"."""
+    def _row(self, m: float, d: float, deriv: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-λ log-wealth ℓ_g(m) of side d (and dℓ_g/dm) over all data so far."""
         lam = self._lam
         if not self._bank and self._zcount is not None:
-            vals, cnt = self._discrete()
-            if not cnt.all():
-                vals, cnt = vals[cnt > 0], cnt[cnt > 0]  # 0 * log(0) must not poison the sum
-            pay = ds[:, None] * (vals[None, :] - ms[:, None])  # (M, V)
-            ell = (np.log1p(pay[:, :, None] * lam) * cnt[:, None]).sum(axis=1)
-            mx = ell.max(axis=1)
-            mx = np.where(mx > -np.inf, mx, 0.0)
-            return mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
-        z = self._history()
-        out = np.empty(ms.shape[0])
-        with np.errstate(divide="ignore", invalid="ignore"):
+            vals, w = self._discrete()
+            pay = d * (vals - m)
+            dpay = np.full_like(vals, -d)
+        else:
+            z = self._history()
+            w = None
             if self._bank:
                 N = self._N
                 assert N is not None
                 t = np.arange(1, z.shape[0] + 1)
-                s_prev = np.cumsum(z) - z
-            for j, (m, d) in enumerate(zip(ms.tolist(), ds.tolist())):
-                c = (N * m - s_prev) / (N - t + 1) if self._bank else m
-                ell = np.log1p(np.multiply.outer(d * (z - c), lam)).sum(axis=0)
-                out[j] = _lse_rows(ell[None, :])[0]
-        return out - self._log_g
+                rest = (N - t + 1).astype(float)
+                mu = (N * m - (np.cumsum(z) - z)) / rest
+                pay = d * (z - mu)
+                dpay = -d * N / rest
+            else:
+                pay = d * (z - m)
+                dpay = np.full_like(z, -d)
+        f = 1.0 + np.multiply.outer(pay, lam)  # (V, G)
+        logf = np.log(f)
+        ell = logf.sum(axis=0) if w is None else w @ logf
+        if not deriv:
+            return ell, None
+        q = np.multiply.outer(dpay, lam) / f
+        dell = q.sum(axis=0) if w is None else w @ q
+        return ell, dell
 
-    def _boundary(self, d: float, start: float, stop: float) -> float:
+    def _logk(self, m: float, d: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ell, _ = self._row(m, d)
+        return float(_lse_rows(ell[None, :])[0]) - self._log_g
+
+    def _boundary(self, d: float, start: float, stop: float) -> tuple[float, np.ndarray | None]:
         """The CS end between ``start`` (rejected) and ``stop`` (not rejected) for side ``d``.
 
-        log K is monotone in m, so Brent's method finds the crossing; the returned point is nudged to
-        the rejected side, so the reported interval is always conservative.
+        log K is monotone in m: safeguarded Newton from the rejected end (quadratic convergence,
+        usually 2-4 evaluations because the end moves little per batch); the returned point is
+        always a verified rejected one, so the reported interval is conservative.
         """
         thr = self._thr
-        dd = np.array([d])
-
-        def g(m: float) -> float:
-            return float(self._logk(np.array([m]), dd)[0]) - thr
-
+        a, b = start, stop  # a: rejected (g >= 0), b: not rejected (g < 0)
+        x = a
+        ell_a: np.ndarray | None = None
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self._boundary_search(g, start, stop)
+            for _ in range(100):
+                ell, dell = self._row(x, d, deriv=True)
+                assert dell is not None
+                mx = ell.max()
+                if not np.isfinite(mx):
+                    g, dg = -np.inf, 0.0
+                else:
+                    w = np.exp(ell - mx)
+                    g = mx + math.log(w.sum()) - self._log_g - thr
+                    dg = float(w @ dell / w.sum())
+                if g >= 0:
+                    a, ell_a = x, ell
+                else:
+                    b = x
+                if abs(b - a) <= 1e-10 or (g >= 0 and g < 1e-10):
+                    break
+                step = x - g / dg if (dg != 0 and np.isfinite(g)) else None
+                lo_, hi_ = min(a, b), max(a, b)
+                if step is None or not (lo_ < step < hi_) or abs(step - x) < 1e-13:
+                    # Newton left the bracket or stalled on the wrong side: bisect, or nudge
+                    # just inside the rejected end when the root is already pinned down.
+                    step = 0.5 * (a + b) if abs(b - a) > 1e-8 else a + (b - a) * 1e-2
+                x = step
+        return a, ell_a
 
-    @staticmethod
-    def _boundary_search(g, start: float, stop: float) -> float:  # type: ignore[no-untyped-def]
-        from scipy.optimize import brentq
+    def _move_end(self, row: int, start: float, stop: float) -> None:
+        m, ell = self._boundary(float(self._d[row]), start, stop)
+        if ell is None:  # the end did not move
+            return
+        self._m[row] = m
+        self._ell[row] = ell
+        self._cur[row] = float(_lse_rows(ell[None, :])[0]) - self._log_g
 
-        if g(stop) >= 0:  # everything up to `stop` rejected (only through rounding)
-            return stop
-        root = brentq(g, start, stop, xtol=1e-12, rtol=1e-12, maxiter=200)
-        step = 1e-11 if stop > start else -1e-11
-        m = root
-        for _ in range(60):
-            if (m - start) * (stop - start) <= 0 or g(m) >= 0:
-                break
-            m -= step
-            step *= 2.0
-        return m if (m - start) * (stop - start) > 0 else start
+    def _set_end(self, row: int, m: float) -> None:
+        d = float(self._d[row])
+        self._m[row] = m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ell, _ = self._row(m, d)
+        self._ell[row] = ell
+        self._cur[row] = float(_lse_rows(ell[None, :])[0]) - self._log_g
 
     def _update_cs(self) -> None:
+        """Running intersection: an end moves only when the old end is rejected again."""
         if self._n == 0:
             return
         thr = self._thr
+        r_lo, r_hi = self._S, self._S + 1
+        L0, U0 = float(self._m[r_lo]), float(self._m[r_hi])
         if self._bank:
             N = self._N
             assert N is not None
             rest = N - self._n
             s = self._exact_sum() if self._n == N else self._sum
-            lo_b, hi_b = (s - rest) / N, (s + rest) / N  # Δ_N is deterministically in here
-            self._L, self._U = max(self._L, lo_b), min(self._U, hi_b)
             if self._n == N:
-                self._L = self._U = s / N
+                self._m[r_lo] = self._m[r_hi] = s / N
                 return
-            if self._U <= self._L:
+            lo_b, hi_b = (s - rest) / N, (s + rest) / N  # Δ_N is deterministically in here
+            if lo_b > L0:
+                self._set_end(r_lo, lo_b)
+                L0 = lo_b
+            if hi_b < U0:
+                self._set_end(r_hi, hi_b)
+                U0 = hi_b
+            if U0 <= L0:
                 return
-        # A point m is rejected from below iff log K_+(m) >= thr; that set is (-1, L_t], so the
-        # running max of L moves only if the old L is rejected again (one cheap check per side).
-        L0, U0 = self._L, self._U
-        chk = self._logk(np.array([L0, U0]), _SIDES) >= thr
-        if chk[0]:
-            self._L = max(L0, self._boundary(1.0, L0, U0))
-        if chk[1]:
-            self._U = min(U0, self._boundary(-1.0, U0, self._L))
-        if self._U < self._L:  # only through rounding; keep a valid degenerate interval
-            self._L = self._U = 0.5 * (self._L + self._U)
+        if self._cur[r_lo] >= thr:
+            self._move_end(r_lo, L0, U0)
+        if self._cur[r_hi] >= thr:
+            self._move_end(r_hi, U0, float(self._m[r_lo]))
+        if self._m[r_hi] < self._m[r_lo]:  # only through rounding; keep a valid degenerate interval
+            mid = 0.5 * float(self._m[r_lo] + self._m[r_hi])
+            self._set_end(r_lo, mid)
+            self._set_end(r_hi, mid)
