@@ -205,7 +205,7 @@ class PosteriorThresholdTest:
         for i in range(xa.shape[0]):
             self.posterior_a.update(float(xa[i]))
             self.posterior_b.update(float(xb[i]))
-            n = self._engine.n + 1
+            n = self._engine.n + i + 1
             status, reason = "CONTINUE", "continue"
             if n >= self.min_samples:
                 p = self._prob = self._p_greater(n)
