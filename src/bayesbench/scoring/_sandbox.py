@@ -155,6 +155,18 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _homes_to_hide() -> list[str]:
+    """$HOME and the account's home from the password database (they differ under sudo or tests)."""
+    homes = {os.path.expanduser("~")}
+    try:
+        import pwd
+
+        homes.add(pwd.getpwuid(os.geteuid()).pw_dir)
+    except (ImportError, KeyError):
+        pass
+    return sorted({os.path.realpath(h) for h in homes if h and os.path.realpath(h) != "/"})
+
+
 def _default_python() -> tuple[str, list[str]]:
     """The base interpreter (not the venv shim: -S needs no site-packages) and its prefix."""
     exe = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
@@ -203,8 +215,7 @@ def run_in_sandbox(
         if stdin is not None:
             stdin_path = str(private / "stdin.txt")
             Path(stdin_path).write_text(stdin, encoding="utf-8")
-        home = os.path.realpath(os.path.expanduser("~"))
-        hide = [home] if home not in ("/", "") else []
+        hide = _homes_to_hide()
         cfg = {
             "status_fd": status_w,
             "parent_pid": os.getpid(),
