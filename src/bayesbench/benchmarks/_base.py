@@ -227,10 +227,14 @@ class Benchmark:
         if dev:
             chosen = [r for r in dev if self._text_key(r) != key][: self.n_shots]
         else:
-            candidates = [r for i, r in enumerate(pool) if i != index and self._text_key(r) != key]
-            k = min(self.n_shots, len(candidates))
             rng = random.Random(f"{self.seed}/{self.name}/{task}/shots/{index}")
-            chosen = rng.sample(candidates, k)
+            # Draw a few spare indices and drop the item itself (and exact duplicates of its text): O(n_shots)
+            # per item instead of copying the pool, which matters for 10k-item pools.
+            draw = rng.sample(range(len(pool)), min(len(pool), self.n_shots + 8))
+            chosen = [pool[i] for i in draw if i != index and self._text_key(pool[i]) != key][: self.n_shots]
+            if len(chosen) < self.n_shots:  # many duplicates: fall back to scanning the whole pool
+                candidates = [r for i, r in enumerate(pool) if i != index and self._text_key(r) != key]
+                chosen = rng.sample(candidates, min(self.n_shots, len(candidates)))
         if len(chosen) < self.n_shots:
             raise DatasetError(
                 f"{self.name} task {task!r} has only {len(chosen)} other item(s) for {self.n_shots}-shot prompts; "

@@ -118,6 +118,8 @@ class HellaSwag(Benchmark):
             confinement_instructions=confinement_instructions, data_dir=data_dir, source=source, cache_dir=cache_dir,
         )
         self.scoring_used: str | None = None
+        self._everything: list[Record] | None = None
+        self._position: dict[int, int] = {}
 
     def _text_key(self, record: Record) -> str:
         return record["ctx"]
@@ -129,9 +131,10 @@ class HellaSwag(Benchmark):
         all_train = [r for rs in data.shots.values() for r in rs]
         if all_train:
             return super()._choose_shots(task, index, pool, all_train)
-        item = pool[index]
-        everything = [r for rs in data.test.values() for r in rs]
-        return super()._choose_shots(task, everything.index(item), everything, [])
+        if self._everything is None:
+            self._everything = [r for rs in data.test.values() for r in rs]
+            self._position = {id(r): i for i, r in enumerate(self._everything)}
+        return super()._choose_shots(task, self._position[id(pool[index])], self._everything, [])
 
     def _load(self) -> LoadedData:
         if self.source in ("auto", "data_dir") and self.data_dir is not None:
