@@ -69,3 +69,22 @@ def test_seeded_fault_rate_is_reproducible():
 
     first = run(1)
     assert first == run(1) and 4 <= first.count(False) <= 22  # Binomial(40, 0.3): mean 12, sd 2.9
+
+
+def test_runs_as_its_own_process():
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakeserver", "--answer", "fixed"], cwd=root,
+                            stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("READY http://127.0.0.1:"), line
+        model = openai_model("fake-model", base_url=line.split()[1] + "/v1")
+        assert model("anything") == "fixed"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
