@@ -81,6 +81,22 @@ def _convert(rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
     return out
 
 
+def _logprob(value: Any) -> float:
+    """A summed log-probability from a float, an object with ``.logprob`` (the llama.cpp adapter's
+    ``LoglikelihoodResult``) or an lm-eval style ``(logprob, is_greedy)`` pair."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    logprob = getattr(value, "logprob", None)
+    if logprob is None and isinstance(value, (tuple, list)) and value:
+        logprob = value[0]
+    if isinstance(logprob, (int, float)) and not isinstance(logprob, bool):
+        return float(logprob)
+    raise ModelError(
+        f"loglikelihood must return one summed log-probability per continuation (a float, an object with "
+        f".logprob, or a (logprob, is_greedy) pair), got {value!r}"
+    )
+
+
 class HellaSwag(Benchmark):
     """HellaSwag validation items, tasks by activity label, up to 10 shots.
 
@@ -232,7 +248,7 @@ class HellaSwag(Benchmark):
             if call.error is not None:
                 out.append(self._record(p, None, 0.0, error=f"{call.error_type}: {call.error}", acc=0.0))
                 continue
-            lls = [float(x) for x in call.response]
+            lls = [_logprob(x) for x in call.response]
             if len(lls) != len(p["ll_continuations"]):
                 raise ModelError(
                     f"loglikelihood returned {len(lls)} values for {len(p['ll_continuations'])} continuations; "

