@@ -183,6 +183,7 @@ class PairedSequentialTest:
         self._ell = np.zeros((S + 2, len(self._lam)))
         self._cur = np.zeros(S + 2)  # current log E per row
         self._max = np.zeros(S)  # running max of log E_s (E_0 = 1)
+        self._cs_next = 0  # history paths: next n at which the CS ends may move
         self._n = 0
         self._sum = 0.0
         self._binary = True
@@ -279,13 +280,14 @@ class PairedSequentialTest:
         first = self._advance(z)  # first crossing index per side within the batch (or -1)
         self._n += k
         self._sum += float(z.sum())
-        self._update_cs()
-        cs = self.confidence_sequence()
         if self._decision.status in _TERMINAL:
             # An issued decision is final and frozen; n, estimate, log_e_values() and
             # confidence_sequence() of the test keep tracking the extra data.
+            self._update_cs()
             return self._decision
         status, reason = self._decide(first)
+        self._update_cs(force=status != "CONTINUE")
+        cs = self.confidence_sequence()
         self._decision = Decision(
             status, self._n, self._log_e(), cs, self.estimate, reason, self.rule
         )
@@ -295,6 +297,7 @@ class PairedSequentialTest:
         """No more data will come (budget hit or bank ended): CONTINUE becomes UNDECIDED."""
         dec = self._decision
         if dec.status == "CONTINUE":
+            self._update_cs(force=True)
             self._decision = Decision(
                 "UNDECIDED", self._n, self._log_e(), self.confidence_sequence(), self.estimate, "undecided",
                 self.rule,
@@ -522,10 +525,21 @@ class PairedSequentialTest:
         self._ell[row] = ell
         self._cur[row] = float(_lse_rows(ell[None, :])[0]) - self._log_g
 
-    def _update_cs(self) -> None:
-        """Running intersection: an end moves only when the old end is rejected again."""
+    def _update_cs(self, force: bool = False) -> None:
+        """Running intersection: an end moves only when the old end is rejected again.
+
+        Moving an end costs O(1) for binary/few-valued scores but O(n·G) when the Z history is needed
+        (bank mode, many distinct values); there the ends move only when n has grown by 10 % (or at
+        a final decision): a CS intersected over a subset of times is still a valid CS.
+        """
         if self._n == 0:
             return
+        if self._bank and self._n == self._N:
+            force = True  # the bank is exhausted: Δ_N is known exactly
+        if not force and (self._bank or self._zcount is None):
+            if self._n < self._cs_next:
+                return
+            self._cs_next = int(self._n * 1.1) + 1
         thr = self._thr
         r_lo, r_hi = self._S, self._S + 1
         L0, U0 = float(self._m[r_lo]), float(self._m[r_hi])
