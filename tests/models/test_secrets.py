@@ -60,3 +60,9 @@ def test_openai_without_key_or_base_url_says_how_to_fix(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
         anthropic_model("claude-3-5-haiku-latest")
+
+
+def test_openai_base_url_from_env_needs_no_key(fake_server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_server.openai_base_url)
+    assert openai_model("fake-model")("hi") == "echo: hi"

@@ -4,6 +4,7 @@ llama.cpp server, Ollama, LM Studio, TGI, OpenRouter ...) through the official `
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import weakref
 from typing import Any
@@ -69,7 +70,8 @@ class OpenAIModel(ProviderModel):
             base_url=base_url,
         )
         if not self._api_key:
-            if base_url is None:
+            # The SDK reads OPENAI_BASE_URL itself; a local server there needs no key either.
+            if base_url is None and not os.environ.get("OPENAI_BASE_URL"):
                 raise ConfigError(
                     "openai_model() needs an API key: set the OPENAI_API_KEY environment variable or pass api_key=...; "
                     "for a local OpenAI-compatible server pass base_url='http://127.0.0.1:PORT/v1' (no key needed)"
