@@ -67,7 +67,7 @@ class HFModel(ProviderModel):
         self._async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
 
     def _client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"token": self._api_key.reveal() or False, "timeout": self.timeout}
+        kwargs: dict[str, Any] = {"token": self._api_key.reveal(), "timeout": self.timeout}
         if self.base_url is not None:
             kwargs["base_url"] = self.base_url  # the model name then goes in the payload
         else:
