@@ -405,10 +405,14 @@ class Executor:
                         record.response = response
                         record.error = record.error_type = record.error_status = None
                         state.limit.on_success()
+                        # Commit while still holding the slots: a kill can then lose at most
+                        # `max_concurrency` answered-but-unrecorded calls, never a backlog.
+                        await self._complete(record, args, state, est_in, key, start)
+                        self.records.append(record)
+                        return record
             finally:
                 state.limit.release()
-            if info is None:
-                break
+            assert info is not None  # success returned above
             if info.rate_limited:
                 record.rate_limited += 1
                 state.limit.on_rate_limited(sent_at)
@@ -424,17 +428,23 @@ class Executor:
                 wait = self.retry.wait(attempt, self._rng)
             await asyncio.sleep(wait)
 
-        cached_rows: tuple[tuple[str, str, dict[str, Any]], ...] = ()
-        if record.ok:
-            self._account(record, args, state, est_in)
-            if key is not None:
-                row = self._cache_row(record)
-                if row is not None:
-                    cached_rows = ((key, row[0], row[1]),)
-        self._finish(record, start)
-        await self._persist(record, cached_rows)
+        self._finish(record, start)  # every attempt failed: record the error (never cached)
+        await self._persist(record)
         self.records.append(record)
         return record
+
+    async def _complete(
+        self, record: CallRecord, args: tuple[Any, ...], state: _ModelState, est_in: int, key: str | None, start: float
+    ) -> None:
+        """Account tokens and cost of a successful call, then commit it (and its cache entry)."""
+        self._account(record, args, state, est_in)
+        cached_rows: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+        if key is not None:
+            row = self._cache_row(record)
+            if row is not None:
+                cached_rows = ((key, row[0], row[1]),)
+        self._finish(record, start)
+        await self._persist(record, cached_rows)
 
     def _account(self, record: CallRecord, args: tuple[Any, ...], state: _ModelState, est_in: int) -> None:
         resp = record.response
