@@ -159,6 +159,34 @@ def test_memory_bomb_is_scored_as_memory():
     _benign_still_works()
 
 
+def test_memory_is_bounded_for_the_whole_sandbox_not_per_process():
+    # Eight children of 100 MB each stay under a 256 MiB per-process RLIMIT_AS; only a
+    # per-sandbox cgroup can stop the total (800 MB).
+    program = textwrap.dedent(
+        """
+        import os, time
+        kids = []
+        for _ in range(8):
+            pid = os.fork()
+            if pid == 0:
+                block = b"x" * (100 * 1024 * 1024)
+                time.sleep(1)
+                os._exit(0)
+            kids.append(pid)
+        failed = sum(os.waitpid(k, 0)[1] != 0 for k in kids)
+        print("failed children:", failed)
+        assert failed == 0
+        """
+    )
+    result = run_in_sandbox(program, limits=SandboxLimits(cpu_seconds=5, wall_seconds=20, memory_mb=256))
+    if ROOT and Path("/sys/fs/cgroup/memory").is_dir():
+        assert "cgroup-memory" in result.isolation, result.isolation
+    if "cgroup-memory" in result.isolation:
+        assert result.status in ("failed", "memory"), result
+        assert "failed children: 0" not in result.stdout
+    _benign_still_works()
+
+
 def test_writing_outside_the_working_directory_fails(tmp_path):
     sentinel = tmp_path / "sentinel.txt"
     sentinel.write_text("original")

@@ -167,6 +167,79 @@ def _homes_to_hide() -> list[str]:
     return sorted({os.path.realpath(h) for h in homes if h and os.path.realpath(h) != "/"})
 
 
+def _own_cgroup_v1(controller: str) -> Path | None:
+    """Our cgroup directory for a cgroup-v1 controller, if that hierarchy is mounted here."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            base = Path("/sys/fs/cgroup", controller)
+            return base / path.lstrip("/") if base.is_dir() else None
+    return None
+
+
+def _make_cgroups(name: str, limits: SandboxLimits) -> dict[str, Path]:
+    """One child cgroup per controller with the sandbox's *total* limits (root, cgroup v1 only).
+
+    Unlike the rlimits, which bind each process separately, these bound the whole sandbox:
+    all its processes together get ``max_processes`` tasks and ``memory_mb`` of memory.
+    Anything the kernel refuses is skipped (and not reported as enforced).
+    """
+    made: dict[str, Path] = {}
+    settings = {
+        "pids": {"pids.max": str(limits.max_processes)},
+        "memory": {"memory.limit_in_bytes": str(limits.memory_mb * 1024 * 1024)},
+    }
+    for controller, files in settings.items():
+        parent = _own_cgroup_v1(controller)
+        if parent is None:
+            continue
+        path = parent / name
+        try:
+            path.mkdir()
+        except OSError:
+            continue
+        try:
+            for fname, value in files.items():
+                (path / fname).write_text(value)
+        except OSError:
+            _remove_cgroup(path)
+            continue
+        made[controller] = path
+    return made
+
+
+def _remove_cgroup(path: Path) -> None:
+    # The kernel tears a pid namespace down asynchronously; rmdir fails with EBUSY until then.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+
+
+def _oom_killed(memory_cgroup: Path | None) -> bool:
+    if memory_cgroup is None:
+        return False
+    try:
+        for line in (memory_cgroup / "memory.oom_control").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and int(value) > 0:
+                return True
+        return int((memory_cgroup / "memory.failcnt").read_text()) > 0
+    except (OSError, ValueError):
+        return False
+
+
 def _default_python() -> tuple[str, list[str]]:
     """The base interpreter (not the venv shim: -S needs no site-packages) and its prefix."""
     exe = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
@@ -206,6 +279,7 @@ def run_in_sandbox(
     root = os.geteuid() == 0
     uid = _allocate_uid() if root else None
     private = Path(tempfile.mkdtemp(prefix="bayesbench-sbx-"))  # 0700, ours only
+    cgroups = _make_cgroups(private.name, limits) if root else {}
     fallback_workdir = tempfile.mkdtemp(prefix="bayesbench-work-")  # used only without a mount namespace
     status_r, status_w = os.pipe()
     start = time.monotonic()
@@ -234,6 +308,7 @@ def run_in_sandbox(
             "max_file_mb": limits.max_file_mb,
             "max_processes": limits.max_processes,
             "tmpfs_mb": 4 * limits.max_file_mb,
+            "cgroups": {k: str(v) for k, v in cgroups.items()},
         }
         out_path, err_path = private / "stdout", private / "stderr"
         with open(out_path, "wb") as out_f, open(err_path, "wb") as err_f:
@@ -276,14 +351,17 @@ def run_in_sandbox(
         cap = limits.max_output_kb * 1024
         stdout = _read_capped(out_path, cap)
         stderr = _read_capped(err_path, cap)
+        oom = _oom_killed(cgroups.get("memory"))
     finally:
+        for path in cgroups.values():
+            _remove_cgroup(path)
         os.close(status_r)
         if status_w != -1:
             os.close(status_w)
         shutil.rmtree(private, ignore_errors=True)
         shutil.rmtree(fallback_workdir, ignore_errors=True)
 
-    return _classify(events, timed_out, limits, stdout, stderr, duration, uid)
+    return _classify(events, timed_out, limits, stdout, stderr, duration, uid, oom)
 
 
 def _classify(
@@ -294,6 +372,7 @@ def _classify(
     stderr: str,
     duration: float,
     uid: int | None,
+    oom: bool = False,
 ) -> SandboxResult:
     by = {e.get("event"): e for e in events}
     setup = by.get("setup", {})
@@ -325,13 +404,17 @@ def _classify(
             name = str(sig)
         if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= limits.cpu_seconds):
             return SandboxResult("timeout", -sig, reason=f"CPU limit of {limits.cpu_seconds:g} s exceeded", **common)
+        if sig == signal.SIGKILL and oom:
+            return SandboxResult(
+                "memory", -sig, reason=f"sandbox memory limit of {limits.memory_mb} MiB exceeded (OOM kill)", **common
+            )
         return SandboxResult("failed", -sig, reason=f"killed by signal {name}", **common)
     if "exit" in by:
         code = int(by["exit"]["code"])
         if code == 0:
             return SandboxResult("passed", 0, reason="exit code 0", **common)
         last = _last_line(stderr)
-        if last.startswith("MemoryError"):
+        if last.startswith("MemoryError") or (oom and last.startswith("Killed")):
             return SandboxResult(
                 "memory", code, reason=f"memory limit of {limits.memory_mb} MiB exceeded (MemoryError)", **common
             )

@@ -155,6 +155,13 @@ def _child(cfg, status_fd, alive_r, flags, applied):
     """Runs in the forked child; never returns (exec or _exit)."""
     try:
         os.set_inheritable(status_fd, False)
+        # Join the per-sandbox cgroups first, so every later process is counted.
+        for controller, path in sorted(cfg.get("cgroups", {}).items()):
+            try:
+                _write_file(os.path.join(path, "cgroup.procs"), "0")
+                applied.append("cgroup-" + controller)
+            except OSError:
+                pass
         with open(cfg["program_path"], "rb") as f:
             program = f.read()
         # Open everything we need from the host before private mounts hide it.
