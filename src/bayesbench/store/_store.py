@@ -167,8 +167,13 @@ class Store:
         except Exception:  # a malformed URL: show only the scheme
             return self.url.split("://", 1)[0] + "://..."
 
+    def _hint(self) -> str:
+        if self.is_sqlite:
+            return "check that the file is writable and that no other process holds the lock longer than `busy_timeout_s`"
+        return "check the URL, that the database server is running and that the credentials are right"
+
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, action: str = "write to") -> Iterator[Connection]:
         try:
             with self.engine.connect().execution_options(bb_write=True) as conn:
                 with conn.begin():
@@ -176,10 +181,7 @@ class Store:
         except StoreError:
             raise
         except OperationalError as exc:
-            raise StoreError(
-                f"cannot write to the store at {self._safe_url()!r}: {exc.orig}; check that the file is writable "
-                "and that no other process holds the lock longer than `busy_timeout_s`"
-            ) from exc
+            raise StoreError(f"cannot {action} the store at {self._safe_url()!r}: {exc.orig}; {self._hint()}") from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -188,11 +190,11 @@ class Store:
                 with conn.begin():
                     yield conn
         except OperationalError as exc:
-            raise StoreError(f"cannot read the store at {self._safe_url()!r}: {exc.orig}") from exc
+            raise StoreError(f"cannot read the store at {self._safe_url()!r}: {exc.orig}; {self._hint()}") from exc
 
     def _ensure_schema(self) -> None:
         try:
-            with self._write() as conn:
+            with self._write(action="open") as conn:
                 existing = set(inspect(conn).get_table_names())
                 if "schema_version" not in existing:
                     S.metadata.create_all(conn)
@@ -218,8 +220,7 @@ class Store:
             raise
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot open the store at {self._safe_url()!r}: {getattr(exc, 'orig', exc)}; check the path or URL, "
-                "that the server is running and the credentials are right"
+                f"cannot open the store at {self._safe_url()!r}: {getattr(exc, 'orig', exc)}; {self._hint()}"
             ) from exc
 
     @property
