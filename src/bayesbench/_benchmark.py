@@ -50,6 +50,10 @@ class BayesianBenchmark:
     retry, timeout: retry policy and per-call timeout in seconds for model calls.
     score_range: a-priori (low, high) bounds of the scores ((0, 1)).
     correction: None, or ``"bonferroni"`` to split α over the tasks for a benchmark-wide claim.
+    store: a :class:`bayesbench.store.Store` or a SQLite path: records runs, calls, scores and
+        decisions, caches responses, and resumes an interrupted identical run without repeating calls.
+    executor: a configured :class:`bayesbench.execution.Executor` (rate limits, prices, per-model
+        concurrency...) for full control over how calls are made.
     """
 
     def __init__(
@@ -70,7 +74,11 @@ class BayesianBenchmark:
         timeout: float | None = None,
         score_range: tuple[float, float] = (0.0, 1.0),
         correction: str | None = None,
+        store: Any = None,
+        executor: Any = None,
     ) -> None:
+        self.store = store
+        self.executor = executor
         self.settings = RunSettings(
             confidence=confidence,
             skip_threshold=skip_threshold,
@@ -124,7 +132,7 @@ class BayesianBenchmark:
         return self
 
     def _task_settings(self) -> RunSettings:
-        settings = self.settings.with_seed()
+        settings = self.settings
         if self.correction == "bonferroni" and len(self.tasks) > 1:
             alpha = settings.alpha / len(self.tasks)
             settings = settings.replace(confidence=1.0 - alpha)
@@ -143,6 +151,8 @@ class BayesianBenchmark:
                 settings=settings,
                 posterior_factory=task.posterior_factory or settings.posterior_factory or BetaPosterior,
                 verbose=verbose,
+                store=self.store,
+                executor=self.executor,
             )
         return BenchmarkReport(task_results=results, confidence=self.settings.confidence, correction=self.correction)
 
@@ -161,7 +171,7 @@ class BayesianBenchmark:
         model_a_name: str = "model_a",
         model_b_name: str = "model_b",
     ) -> TaskResult:
-        settings = self.settings.with_seed()
+        settings = self.settings
         return await compare_async(
             name=name,
             model_a=model_a,
@@ -173,6 +183,8 @@ class BayesianBenchmark:
             model_a_name=model_a_name,
             model_b_name=model_b_name,
             verbose=verbose,
+            store=self.store,
+            executor=self.executor,
         )
 
     def compare(
@@ -237,6 +249,8 @@ def benchmark(
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
     score_range: tuple[float, float] = (0.0, 1.0),
+    store: Any = None,
+    executor: Any = None,
 ) -> Callable[[Callable[..., Any]], BenchmarkTask]:
     """Decorate a score function ``(problem, response) -> score`` to compare two models on a dataset.
 
@@ -248,7 +262,7 @@ def benchmark(
         confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
         posterior_factory=posterior_factory, rule=rule, equivalence_margin=equivalence_margin, seed=seed,
         batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, on_error=on_error,
-        retry=retry, timeout=timeout, score_range=score_range,
+        retry=retry, timeout=timeout, score_range=score_range, store=store, executor=executor,
     )
 
     def wrap(score_fn: Callable[..., Any]) -> BenchmarkTask:
@@ -273,6 +287,8 @@ def suite(
     max_problems: int | None = None,
     on_error: str = "raise",
     correction: str | None = None,
+    store: Any = None,
+    executor: Any = None,
 ) -> Callable[[type], type]:
     """Turn a class into a benchmark suite: every ``task_<name>`` attribute is a task on ``dataset``.
 
@@ -286,7 +302,7 @@ def suite(
             confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
             posterior_factory=posterior_factory, rule=rule, equivalence_margin=equivalence_margin, seed=seed,
             batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, on_error=on_error,
-            correction=correction,
+            correction=correction, store=store, executor=executor,
         )
         found = False
         for attr, raw in list(vars(cls).items()):

@@ -38,7 +38,11 @@ class BayesianRanker:
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
         score_range: tuple[float, float] = (0.0, 1.0),
+        store: Any = None,
+        executor: Any = None,
     ) -> None:
+        self.store = store
+        self.executor = executor
         self.settings = RunSettings(
             confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
             posterior_factory=posterior_factory, rule=rule, goal=goal, equivalence_margin=equivalence_margin,
@@ -74,7 +78,7 @@ class BayesianRanker:
     async def rank_async(
         self, dataset: Any, score_fn: Callable[..., Any] | None = None, verbose: bool = False
     ) -> RankingResult:
-        settings = self.settings.with_seed()
+        settings = self.settings
         return await rank_async(
             models=dict(self.models),
             score_fn=score_fn or self.score_fn,
@@ -82,6 +86,8 @@ class BayesianRanker:
             settings=settings,
             posterior_factory=settings.posterior_factory or BetaPosterior,
             verbose=verbose,
+            store=self.store,
+            executor=self.executor,
         )
 
     def rank(self, dataset: Any, score_fn: Callable[..., Any] | None = None, verbose: bool = False) -> RankingResult:

@@ -235,6 +235,10 @@ def test_every_rule_runs_and_reports(rule, problems_400, correlated_tables):
     a, b = correlated_tables
     result = BayesianBenchmark(seed=3, rule=rule).compare(table_model(a), table_model(b), exact, problems_400)
     assert result.rule == rule
+    if rule == "posterior":
+        # the original rule: its skip window ends most runs within the first batch, often with no winner
+        assert result.status in ("A", "EQUIVALENT") and result.problems_tested <= 16
+        return
     assert result.winner == "model_a"
     if rule == "fixed":
         assert result.problems_tested == 400

@@ -64,6 +64,7 @@ async def run_loop(
     outcome = LoopOutcome()
     tasks: dict[int, asyncio.Task[Any]] = {}
     boundaries = _batch_boundaries(limit, batch_size, first_batch)
+    finished = False
     try:
         for b_index, (start, end) in enumerate(boundaries):
             # keep the current batch and the next one in flight
@@ -91,10 +92,15 @@ async def run_loop(
             if stop:
                 outcome.stopped_early = end < limit
                 break
+        finished = True
     finally:
-        for task in tasks.values():
-            task.cancel()
         if tasks:
+            if not finished:
+                for task in tasks.values():
+                    task.cancel()
+            # After a normal stop the look-ahead batch is let finish: its calls are the overshoot
+            # (at most one batch), and finishing them records and caches what they cost, so an
+            # identical re-run is answered from the cache without a single model call.
             await asyncio.gather(*tasks.values(), return_exceptions=True)
     return outcome
 

@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable, Sequence
 from ..errors import DatasetError, ModelError, ScoringError
 from ..execution import CallRecord, Executor
 from ..stats import make_pair_test, paired_prob_a_beats_b
+from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
@@ -81,8 +82,13 @@ class _Counter:
 class PairRun:
     """Shared state of one two-model run: the test, the paired scores, the posteriors."""
 
-    def __init__(self, name: str, problems: list[Any], settings: RunSettings, posterior_factory: Any) -> None:
+    def __init__(self, name: str, problems: list[Any], settings: RunSettings, posterior_factory: Any,
+                 journal: Any = None, executor: Any = None) -> None:
         self.name = name
+        self.journal = journal
+        self.executor = executor
+        self._records_start = len(executor.records) if executor is not None else 0
+        self.calls_per_record = 1  # a task function asks both models in one record
         self.problems = problems
         self.settings = settings
         self.posterior_factory = posterior_factory
@@ -111,6 +117,9 @@ class PairRun:
         self.scores_a.extend(a)
         self.scores_b.extend(b)
         self.decision = self.test.update(a, b)
+        if self.journal is not None:
+            start = len(self.scores_a) - len(a)
+            self.journal.batch(self.order[start:len(self.scores_a)], {"model_a": a, "model_b": b}, self.decision)
         return self.decision.status != "CONTINUE"
 
     def status_text(self) -> str:
@@ -146,6 +155,8 @@ class PairRun:
         else:
             self.stop_reason = self.decision.reason
         result = self.result(stop_reason=self.stop_reason)
+        if self.journal is not None:
+            self.journal.finish(result.to_dict())
         progress.close(result.winner_name or result.status.lower())
         return result
 
@@ -179,12 +190,33 @@ class PairRun:
             rule=self.settings.rule,
             confidence=self.settings.confidence,
             seed=int(self.settings.seed),  # type: ignore[arg-type]
-            model_calls=self.counter.calls,
+            model_calls=self.model_calls,
             mean_a=sum(self.scores_a) / n if n else float("nan"),
             mean_b=sum(self.scores_b) / n if n else float("nan"),
             errors=self.counter.errors,
             problem_order=self.order[: n],
+            usage=self._usage(n),
+            run_id=self.journal.run_id if self.journal is not None else None,
+            resumed=bool(self.journal is not None and self.journal.resumed),
         )
+
+    @property
+    def model_calls(self) -> int:
+        """Calls that completed (including the look-ahead overshoot); replays count their own."""
+        if self.executor is None:
+            return self.counter.calls
+        return (len(self.executor.records) - self._records_start) * self.calls_per_record
+
+    def _usage(self, n: int) -> dict[str, Any] | None:
+        """Latency, tokens and cost per model, and what stopping early saved (when calls were made)."""
+        if self.executor is None or not hasattr(self.executor, "usage_summary") or not self.executor.records:
+            return None
+        report = self.executor.usage_summary()
+        out = report.to_dict()
+        if n:
+            out["savings"] = {m: s.to_dict() for m, s in report.savings(
+                problems_used=n, problems_total=len(self.problems)).items()}
+        return out
 
 
 def _update_many(posterior: Any, scores: Sequence[float]) -> None:
@@ -219,22 +251,20 @@ async def compare_async(
     model_b_name: str = "model_b",
     verbose: bool = False,
     executor: Executor | None = None,
+    store: Any = None,
 ) -> TaskResult:
     """Ask both models each problem, score the responses, and stop when the evidence is enough."""
     for label, fn in (("model_a", model_a), ("model_b", model_b), ("score_fn", score_fn)):
         if not callable(fn):
             raise ModelError(f"`{label}` must be a callable (sync or async), got {type(fn).__name__}")
     problems = check_dataset(dataset)
-    settings = settings.with_seed()
-    run = PairRun(name, problems, settings, posterior_factory)
-    own_executor = executor is None
-    executor = executor or Executor(
-        max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout, seed=settings.seed or 0
-    )
+    settings, journal, executor, own_executor = prepare_run(
+        kind="compare", name=name, problems=problems, settings=settings,
+        functions={"model_a": model_a, "model_b": model_b, "score_fn": score_fn}, store=store, executor=executor)
+    run = PairRun(name, problems, settings, posterior_factory, journal, executor)
 
     async def score_one(model_name: str, label: str, fn: Callable[..., Any], index: int) -> float:
         problem = problems[index]
-        run.counter.calls += 1
         record = await executor.call(model_name, fn, problem, problem_id=str(index))
         if not record.ok:
             run.counter.errors += 1
@@ -268,20 +298,19 @@ async def run_task_async(
     posterior_factory: Any,
     verbose: bool = False,
     executor: Executor | None = None,
+    store: Any = None,
 ) -> TaskResult:
     """Run a task function that returns ``(score_a, score_b)`` for each problem."""
     if not callable(task_fn):
         raise ModelError(f"task '{name}' must be a callable returning (score_a, score_b), got {type(task_fn).__name__}")
     problems = check_dataset(dataset, f"dataset of task '{name}'")
-    settings = settings.with_seed()
-    run = PairRun(name, problems, settings, posterior_factory)
-    own_executor = executor is None
-    executor = executor or Executor(
-        max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout, seed=settings.seed or 0
-    )
+    settings, journal, executor, own_executor = prepare_run(
+        kind="task", name=name, problems=problems, settings=settings, functions={"task": task_fn},
+        store=store, executor=executor)
+    run = PairRun(name, problems, settings, posterior_factory, journal, executor)
+    run.calls_per_record = 2
 
     async def evaluate(index: int) -> tuple[float, float]:
-        run.counter.calls += 2  # the task function asks both models
         record = await executor.call(name, task_fn, problems[index], problem_id=str(index))
         if not record.ok:
             run.counter.errors += 1

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from ..errors import ConfigError, ModelError
 from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
+from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._pair import _error_score, _update_many, apply_score_fn, check_dataset, check_score
 from ._progress import Progress
@@ -42,6 +43,7 @@ async def rank_async(
     posterior_factory: Any,
     verbose: bool = False,
     executor: Executor | None = None,
+    store: Any = None,
 ) -> RankingResult:
     check_ranking(settings, len(models))
     if score_fn is None:
@@ -50,7 +52,9 @@ async def rank_async(
             "@ranker.evaluate"
         )
     problems = check_dataset(dataset)
-    settings = settings.with_seed()
+    settings, journal, executor, own_executor = prepare_run(
+        kind="rank", name="ranking", problems=problems, settings=settings,
+        functions={**models, "score_fn": score_fn}, store=store, executor=executor)
     names = list(models)
     bank = len(problems)
     limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
@@ -59,16 +63,10 @@ async def rank_async(
     race = RankingRace(names, cfg, goal=settings.goal, rule="fixed" if fixed else "anytime")  # type: ignore[arg-type]
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     scores: dict[str, dict[int, float]] = {m: {} for m in names}
-    calls = 0
-    own_executor = executor is None
-    executor = executor or Executor(
-        max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout, seed=settings.seed or 0
-    )
+    records_start = len(executor.records)
 
     async def score_one(model: str, index: int) -> float:
-        nonlocal calls
         problem = problems[index]
-        calls += 1
         record = await executor.call(model, models[model], problem, problem_id=str(index))
         if not record.ok:
             return _error_score(record, settings, model, index)
@@ -85,7 +83,10 @@ async def rank_async(
         for index, row in batch:
             for m, s in row.items():
                 scores[m][index] = s
-        race.update({m: [row[m] for _, row in batch] for m in active})
+        update = {m: [row[m] for _, row in batch] for m in active}
+        race.update(update)
+        if journal is not None:
+            journal.batch([index for index, _ in batch], update, None)
         return (not fixed) and race.done()
 
     progress = Progress("ranking", limit, enabled=verbose)
@@ -108,10 +109,16 @@ async def rank_async(
     stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
     progress.close(stop_reason)
 
-    return build_ranking_result(
+    result = build_ranking_result(
         names, scores, set(race.claims()), settings, posterior_factory,
-        calls=calls, bank=bank, stop_reason=stop_reason,
+        calls=len(executor.records) - records_start, bank=bank, stop_reason=stop_reason,
     )
+    if executor.records:
+        result.usage = executor.usage_summary().to_dict()
+    if journal is not None:
+        result.run_id = journal.run_id
+        journal.finish(result.to_dict())
+    return result
 
 
 def build_ranking_result(

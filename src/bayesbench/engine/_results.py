@@ -69,6 +69,8 @@ class TaskResult:
     errors: int = 0
     problem_order: list[int] = field(default_factory=list, repr=False)
     usage: dict[str, Any] | None = field(default=None, repr=False)
+    run_id: str | None = None
+    resumed: bool = False
 
     @property
     def efficiency(self) -> float:
@@ -136,6 +138,8 @@ class TaskResult:
             "posterior_b": _posterior_dict(self.posterior_b, self.confidence),
             "problem_order": list(self.problem_order),
             "usage": self.usage,
+            "run_id": self.run_id,
+            "resumed": self.resumed,
         }
 
 
@@ -238,6 +242,8 @@ class RankingResult:
     total_problems: int
     stop_reason: str
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    usage: dict[str, Any] | None = field(default=None, repr=False)
+    run_id: str | None = None
 
     @property
     def efficiency(self) -> float:
@@ -293,6 +299,8 @@ class RankingResult:
             "total_problems": self.total_problems,
             "stop_reason": self.stop_reason,
             "pairwise": self.pairwise,
+            "usage": self.usage,
+            "run_id": self.run_id,
         }
 
     def to_dataframe(self) -> Any:
