@@ -219,3 +219,31 @@ def test_predictions_without_pandas_is_a_missing_dependency(monkeypatch) -> None
 def test_results_before_evaluate_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="evaluate"):
         _ = MMLU(tasks=["marketing"]).predictions
+
+
+def test_base_llm_subclass_and_non_models() -> None:
+    from bayesbench.models import BaseLLM
+
+    bench = MMLU(tasks=["global_facts"], n_shots=0, n_problems_per_task=5)
+    gold = {p["prompt"]: p["expected_output"] for p in bench.problems()}
+
+    class Oracle(BaseLLM):
+        def generate(self, prompt: str) -> str:
+            return f"**{gold[prompt]}**"
+
+        def get_model_name(self) -> str:
+            return "oracle-llm"
+
+    result = bench.evaluate(Oracle())
+    assert result.overall_accuracy.value == 1.0 and result.model_name == "oracle-llm"
+    with pytest.raises(ConfigError, match="`model` must be"):
+        bench.evaluate(42)
+
+
+def test_sync_evaluate_inside_a_running_event_loop() -> None:
+    bench = MMLU(tasks=["global_facts"], n_shots=0, n_problems_per_task=4)
+
+    async def notebook_cell() -> float:
+        return bench.evaluate(lambda prompt: "A").overall_accuracy.n
+
+    assert asyncio.run(notebook_cell()) == 4

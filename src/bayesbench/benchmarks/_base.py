@@ -36,26 +36,13 @@ class LoadedData:
 
 
 def resolve_model(model: Any, model_name: str | None = None) -> tuple[Callable[..., Any], str]:
-    """Turn a ``BaseLLM``, an object with ``generate``/``a_generate`` or a plain (async) callable into
-    ``fn(prompt) -> str`` plus a display name. Prefers ``bayesbench.models.as_callable`` when it exists."""
-    name = model_name
-    if name is None:
-        getter = getattr(model, "get_model_name", None)
-        name = getter() if callable(getter) else None
-    if name is None:
-        name = getattr(model, "__name__", None) or getattr(model, "name", None) or type(model).__name__
-    try:
-        from ..models import as_callable  # type: ignore[attr-defined]
-    except ImportError:
-        as_callable = None
-    if as_callable is not None:
-        return as_callable(model), str(name)
-    for attr in ("a_generate", "generate"):
-        method = getattr(model, attr, None)
-        if callable(method):
-            return method, str(name)
-    if callable(model):
-        return model, str(name)
+    """Turn a ``BaseLLM``, an adapter, an object with ``generate`` or a plain (async) callable into
+    ``fn(prompt) -> str`` plus a display name, through ``bayesbench.models.as_callable``."""
+    from ..models import as_callable
+    from ..models import model_name as display_name
+
+    if callable(getattr(model, "generate", None)) or callable(model):
+        return as_callable(model), str(model_name or display_name(model))
     raise ConfigError(
         f"`model` must be a BaseLLM, an object with generate(prompt) or a callable(prompt) -> str, "
         f"got {type(model).__name__}; wrap it, e.g. model=lambda prompt: my_client.complete(prompt)"
@@ -284,8 +271,10 @@ class Benchmark:
         model_name: str | None = None,
     ) -> BenchmarkResult:
         """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`)."""
-        return asyncio.run(
-            self.a_evaluate(
+        from ..engine import run_sync  # also works inside a running event loop (notebooks)
+
+        return run_sync(
+            lambda: self.a_evaluate(
                 model, max_concurrency=max_concurrency, max_retries=max_retries, timeout=timeout, model_name=model_name
             )
         )
