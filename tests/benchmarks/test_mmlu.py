@@ -15,7 +15,7 @@ from bayesbench.benchmarks._data import hub_rows
 from bayesbench.benchmarks._mmlu import _convert
 from bayesbench.errors import ConfigError, DatasetError, MissingDependencyError
 
-from .conftest import LookupModel, oracle
+from .conftest import oracle
 
 WRONG = {"A": "B", "B": "C", "C": "D", "D": "A"}
 
