@@ -111,3 +111,15 @@ def test_forced_generate_mode_on_a_loglikelihood_model() -> None:
 
     result = HellaSwag(tasks=["Zumba"], scoring="generate").evaluate(Both())
     assert result.primary_metric == "accuracy" and result.n_problems >= 1
+
+
+def test_datasets_code_path_on_hub_layout(fixtures) -> None:
+    from bayesbench.benchmarks._data import hub_rows
+    from bayesbench.benchmarks._hellaswag import _convert
+
+    rows = hub_rows("json", data_files={"validation": str(fixtures / "hellaswag_hub" / "validation.jsonl")},
+                    split="validation", feature="t")
+    by_label = _convert(rows, "validation")
+    assert list(by_label) == ["Making tea"]
+    first = by_label["Making tea"][0]
+    assert first["label"] == 0 and first["ctx"] == "A woman fills a kettle with water. She"
