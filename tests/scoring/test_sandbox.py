@@ -378,3 +378,82 @@ def test_unprivileged_caller_gets_user_namespace_isolation(tmp_path):
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sandbox_dies_when_the_benchmark_process_dies(tmp_path):
+    import subprocess
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(
+        "from bayesbench.scoring import SandboxLimits, run_in_sandbox\n"
+        "run_in_sandbox('import time\\ntime.sleep(60)\\n', limits=SandboxLimits(cpu_seconds=5, wall_seconds=60))\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(driver)])
+    try:
+        deadline = time.monotonic() + 30
+        sandbox = []
+        while time.monotonic() < deadline and not sandbox:
+            for trampoline in _children(proc.pid):
+                sandbox = [trampoline] + _children(trampoline)
+                if len(sandbox) < 2:
+                    sandbox = []
+            time.sleep(0.05)
+        assert len(sandbox) >= 2, "trampoline and sandboxed program never appeared"
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in sandbox) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in sandbox)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_audit_hook_fallback_refuses_sockets(tmp_path):
+    """The fallback used where no network namespace can be made, exercised directly."""
+    import subprocess
+
+    from bayesbench.scoring._sandbox_child import AUDIT_RUNNER
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        prog = tmp_path / "main.py"
+        prog.write_text(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\n")
+        run = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", AUDIT_RUNNER, str(prog)], capture_output=True, text=True, timeout=30
+        )
+        assert run.returncode != 0
+        assert "network access is disabled" in run.stderr
+        with pytest.raises(socket.timeout):
+            listener.accept()
+        prog.write_text("print('ok', __name__)\n")
+        run = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", AUDIT_RUNNER, str(prog)], capture_output=True, text=True, timeout=30
+        )
+        assert run.returncode == 0 and run.stdout == "ok __main__\n"
