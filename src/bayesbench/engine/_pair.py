@@ -17,6 +17,16 @@ from ._results import TaskResult, e_values_from_log, verdict_to_winner
 from ._settings import RunSettings, engine_config
 
 
+def as_model_callable(model: Any) -> Any:
+    """A BaseLLM or adapter object becomes ``callable(problem)`` (async when it has ``a_generate``);
+    plain functions are used as they are."""
+    if callable(getattr(model, "generate", None)) and not inspect.isroutine(model):
+        from ..models import as_callable
+
+        return as_callable(model)
+    return model
+
+
 def check_dataset(dataset: Any, what: str = "dataset") -> list[Any]:
     """Materialise a dataset into a list, with a clear error for the usual mistakes."""
     if dataset is None:
@@ -254,6 +264,7 @@ async def compare_async(
     store: Any = None,
 ) -> TaskResult:
     """Ask both models each problem, score the responses, and stop when the evidence is enough."""
+    model_a, model_b = as_model_callable(model_a), as_model_callable(model_b)
     for label, fn in (("model_a", model_a), ("model_b", model_b), ("score_fn", score_fn)):
         if not callable(fn):
             raise ModelError(f"`{label}` must be a callable (sync or async), got {type(fn).__name__}")

@@ -10,7 +10,7 @@ from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
 from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
-from ._pair import _error_score, _update_many, apply_score_fn, check_dataset, check_score
+from ._pair import as_model_callable, _error_score, _update_many, apply_score_fn, check_dataset, check_score
 from ._progress import Progress
 from ._results import RankedModel, RankingResult
 from ._settings import RunSettings, check_ranking, engine_config
@@ -46,6 +46,7 @@ async def rank_async(
     store: Any = None,
 ) -> RankingResult:
     check_ranking(settings, len(models))
+    models = {name: as_model_callable(fn) for name, fn in models.items()}
     if score_fn is None:
         raise ConfigError(
             "no score function: pass rank(..., score_fn=lambda problem, response: ...) or decorate one with "

@@ -164,6 +164,8 @@ def as_callable(
             f"got {type(model_or_fn).__name__}; wrap your client in a function or subclass BaseLLM"
         )
     wrapped.__name__ = wrapped.__qualname__ = name
+    if getattr(model_or_fn, "cache_key", None) is not None:  # the response cache keys on the wrapped model
+        wrapped.cache_key = model_or_fn.cache_key  # type: ignore[attr-defined]
     wrapped.model_name = name  # type: ignore[attr-defined]
     wrapped.__bayesbench_model__ = model_or_fn  # type: ignore[attr-defined]
     return wrapped

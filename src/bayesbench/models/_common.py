@@ -149,6 +149,16 @@ class ProviderModel(BaseLLM):
     def get_model_name(self) -> str:
         return self.model
 
+    def cache_key(self) -> str:
+        """Everything that changes the answer (the response cache keys on it): provider, endpoint,
+        model, mode, sampling parameters and how the prompt is built. Never the API key."""
+        fn = self.prompt_fn
+        prompt_fn = None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+        parts = [self.provider, self.base_url or "", self.model, self.mode, repr(self.temperature),
+                 str(self.max_tokens), repr(self.seed), self.system_prompt or "", self.prompt_key or "",
+                 prompt_fn or ""]
+        return "|".join(parts)
+
     def __repr__(self) -> str:
         where = f", base_url={self.base_url!r}" if self.base_url else ""
         return f"{type(self).__name__}(model={self.model!r}{where}, mode={self.mode!r})"
