@@ -40,29 +40,32 @@ class AdaptiveLimit:
         self.in_flight = 0
 
     async def acquire(self) -> None:
-        while self.in_flight >= self.capacity:
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            try:
-                await fut
-            except asyncio.CancelledError:
-                if fut in self._waiters:
-                    self._waiters.remove(fut)
-                self._wake()  # pass on a wake-up we may have consumed
-                raise
-        self.in_flight += 1
+        if self.in_flight < self.capacity and not self._waiters:
+            self.in_flight += 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut  # FIFO; _wake() hands the slot over (counts it) before waking us
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # we were handed a slot but will not use it
+            elif fut in self._waiters:
+                self._waiters.remove(fut)
+            raise
 
     def release(self) -> None:
         self.in_flight -= 1
         self._wake()
 
     def _wake(self) -> None:
-        free = self.capacity - self.in_flight
-        while free > 0 and self._waiters:
+        # Hand-off: a slot is counted as taken when its waiter is woken, so two releases
+        # before the waiter runs cannot wake more waiters than there are slots.
+        while self._waiters and self.in_flight < self.capacity:
             fut = self._waiters.popleft()
             if not fut.done():
+                self.in_flight += 1
                 fut.set_result(None)
-                free -= 1
 
     def on_success(self) -> None:
         if self.adaptive and self.limit < self.maximum:
