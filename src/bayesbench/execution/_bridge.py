@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-_MAX_GROUP = 256
+_MAX_GROUP = 512
 
 
 @dataclass
@@ -26,13 +26,14 @@ class _Op:
     cached: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
 
-def _resolve(fut: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
-    if fut.done():
-        return
-    if exc is not None:
-        fut.set_exception(exc)
-    else:
-        fut.set_result(value)
+def _resolve_all(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for fut, value, exc in items:
+        if fut.done():
+            continue
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(value)
 
 
 class StoreBridge:
@@ -42,6 +43,8 @@ class StoreBridge:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.commits = 0
+        self.failed_writes = 0
+        self._pending: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
 
     def _start(self) -> None:
         with self._lock:
@@ -68,11 +71,26 @@ class StoreBridge:
         # shield: a cancelled caller (Ctrl-C) must not abandon a write the thread is already doing
         await asyncio.shield(self._submit(_Op("write", loop, loop.create_future(), calls=calls, cached=cached)))
 
+    def write_nowait(self, *, calls: tuple[tuple[str | None, Any], ...]) -> None:
+        """Queue rows without waiting for the commit (for records that cost nothing to redo)."""
+        self._start()
+        self._q.put(_Op("write", None, None, calls=calls))  # type: ignore[arg-type]
+
     def _answer(self, op: _Op, value: Any = None, exc: BaseException | None = None) -> None:
-        try:
-            op.loop.call_soon_threadsafe(_resolve, op.future, value, exc)
-        except RuntimeError:  # the loop is closed; nobody is waiting any more
-            pass
+        if op.future is None:  # fire-and-forget write
+            if exc is not None:
+                self.failed_writes += 1
+            return
+        self._pending.setdefault(op.loop, []).append((op.future, value, exc))
+
+    def _flush_answers(self) -> None:
+        """Resolve a whole batch's futures with one wake-up of each waiting event loop."""
+        pending, self._pending = self._pending, {}
+        for loop, items in pending.items():
+            try:
+                loop.call_soon_threadsafe(_resolve_all, items)
+            except RuntimeError:  # the loop is closed; nobody is waiting any more
+                pass
 
     def _run(self) -> None:
         while True:
@@ -109,12 +127,17 @@ class StoreBridge:
                             self._answer(op)
                         except Exception as exc:
                             self._answer(op, exc=exc)
-            for op in batch:
-                if op.kind == "get":
-                    try:
-                        self._answer(op, self.store.get_cached(op.key))
-                    except Exception as exc:
+            gets = [op for op in batch if op.kind == "get"]
+            if gets:  # one query answers every lookup that queued up meanwhile
+                try:
+                    found = self.store.get_cached_many([op.key for op in gets])
+                except Exception as exc:
+                    for op in gets:
                         self._answer(op, exc=exc)
+                else:
+                    for op in gets:
+                        self._answer(op, found.get(op.key))
+            self._flush_answers()
             if stop:
                 return
 

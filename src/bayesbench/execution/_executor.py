@@ -367,7 +367,9 @@ class Executor:
             if hit is not None:
                 self._serve_cached(record, *hit)
                 self._finish(record, start)
-                await self._persist(record)
+                # A hit cost nothing, so its record is written in the background (flushed by
+                # close()): losing it to a kill loses no paid work, and re-runs stay fast.
+                self._bridge.write_nowait(calls=((self.run_id, record),))
                 self.records.append(record)
                 return record
 

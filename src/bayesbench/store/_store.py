@@ -412,6 +412,22 @@ class Store:
             ).first()
         return None if row is None else (str(row[0]), json.loads(row[1]))
 
+    def get_cached_many(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """``{key: (response_text, meta)}`` for the keys that are cached (one query per 500 keys)."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        unique = list(dict.fromkeys(keys))
+        with self._read() as conn:
+            for i in range(0, len(unique), 500):  # stay under SQLite's bound-parameter limit
+                chunk = unique[i : i + 500]
+                rows = conn.execute(
+                    select(S.responses.c.key, S.responses.c.response, S.responses.c.meta_json).where(
+                        S.responses.c.key.in_(chunk)
+                    )
+                ).all()
+                for key, response, meta in rows:
+                    out[str(key)] = (str(response), json.loads(meta))
+        return out
+
     def cache_size(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(S.responses)).scalar() or 0)
