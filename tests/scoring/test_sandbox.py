@@ -420,12 +420,20 @@ def test_sandbox_dies_when_the_benchmark_process_dies(tmp_path):
                     sandbox = []
             time.sleep(0.05)
         assert len(sandbox) >= 2, "trampoline and sandboxed program never appeared"
+        import json
+
+        config = json.loads(Path("/proc", str(sandbox[0]), "cmdline").read_bytes().split(b"\0")[4])
+        private_dir = Path(config["program_path"]).parent
+        made = [private_dir, Path(config["fallback_workdir"])] + [Path(p) for p in config["cgroups"].values()]
+        assert private_dir.is_dir()
         proc.kill()
         proc.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while any(_alive(p) for p in sandbox) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 8
+        while (any(_alive(p) for p in sandbox) or any(p.exists() for p in made)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not any(_alive(p) for p in sandbox)
+        # the trampoline cleaned up what the dead benchmark process could not
+        assert [p for p in made if p.exists()] == []
     finally:
         if proc.poll() is None:
             proc.kill()

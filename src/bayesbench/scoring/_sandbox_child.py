@@ -87,7 +87,9 @@ def _write_file(path, text):
 def _enter_namespaces(cfg, applied):
     """Unshare what the kernel lets us; return the flags that took effect."""
     root = os.geteuid() == 0
-    base = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    # No CLONE_NEWNS here: the child makes its own mount namespace, so the trampoline keeps
+    # the host's view of /tmp and can clean up there if the benchmark process dies.
+    base = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
     if not cfg["network"]:
         base |= CLONE_NEWNET
     attempts = [base] if root else [base | CLONE_NEWUSER]
@@ -168,6 +170,12 @@ def _child(cfg, status_fd, alive_r, flags, applied):
         stdin_fd = None
         if cfg["stdin_path"] is not None:
             stdin_fd = os.open(cfg["stdin_path"], os.O_RDONLY)
+        if flags & (CLONE_NEWPID | CLONE_NEWUSER) or os.geteuid() == 0:
+            try:
+                _unshare(CLONE_NEWNS)
+                flags |= CLONE_NEWNS
+            except OSError:
+                pass
         if flags & CLONE_NEWNS:
             workdir = _setup_filesystem(cfg, applied)
             if flags & CLONE_NEWPID:
@@ -224,12 +232,43 @@ def _child(cfg, status_fd, alive_r, flags, applied):
         os._exit(126)
 
 
+def _orphan_cleanup(cfg):
+    """The benchmark process died (so it cannot clean up): remove what it made for this run."""
+    import shutil
+
+    shutil.rmtree(os.path.dirname(cfg["program_path"]), ignore_errors=True)
+    shutil.rmtree(cfg["fallback_workdir"], ignore_errors=True)
+    for path in cfg.get("cgroups", {}).values():
+        for _ in range(250):  # the pid namespace is torn down asynchronously: up to ~5 s
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                select.select([], [], [], 0.02)
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     status_fd = cfg["status_fd"]
-    # If the benchmark process dies, take the sandbox down with it.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    state = {"child": 0, "orphaned": False}
+
+    def on_parent_death(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough; never interrupt the cleanup
+        state["orphaned"] = True
+        if state["child"]:
+            try:
+                os.kill(state["child"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    # If the benchmark process dies, take the sandbox down with it and clean up after it.
+    # (The death signal is per *thread*: run_in_sandbox blocks its thread for the whole run.)
+    signal.signal(signal.SIGTERM, on_parent_death)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != cfg["parent_pid"]:
+        _orphan_cleanup(cfg)
         os._exit(137)
     applied = []
     flags = _enter_namespaces(cfg, applied)
@@ -240,8 +279,15 @@ def main():
     alive_r, alive_w = os.pipe()
     pid = os.fork()
     if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.close(alive_w)
         _child(cfg, status_fd, alive_r, flags, applied)
+    state["child"] = pid
+    if state["orphaned"]:  # the parent died while we were forking
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     os.close(alive_r)
     _report(status_fd, event="child", pid=pid)
     while True:
@@ -250,6 +296,9 @@ def main():
             break
         except InterruptedError:
             continue
+    if state["orphaned"] or os.getppid() != cfg["parent_pid"]:
+        _orphan_cleanup(cfg)
+        os._exit(137)
     cpu = usage.ru_utime + usage.ru_stime
     common = {"cpu_s": round(cpu, 4), "maxrss_kb": usage.ru_maxrss}
     if os.WIFSIGNALED(status):
