@@ -168,3 +168,18 @@ def test_paired_prob_a_beats_b() -> None:
     assert special.betainc(1, 1, 0.5) == pytest.approx(0.5)
     with pytest.raises(ScoringError):
         paired_prob_a_beats_b([0.1, float("nan")], [0.2, 0.3])
+
+
+def test_public_names() -> None:
+    import bayesbench.stats as s
+
+    assert sorted(s.__all__) == sorted(
+        [
+            "BetaPosterior", "Decision", "DirichletPosterior", "EngineConfig", "FixedNTest", "FixedTestResult",
+            "GammaPosterior", "NormalPosterior", "PairTest", "PairedSequentialTest", "Posterior",
+            "PosteriorThresholdTest", "RankingRace", "Status", "fixed_n_paired_test", "make_pair_test",
+            "paired_prob_a_beats_b",
+        ]
+    )
+    for name in s.__all__:
+        assert getattr(s, name) is not None

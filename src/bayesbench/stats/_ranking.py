@@ -74,6 +74,8 @@ class RankingRace:
         self._tests: dict[tuple[int, int], PairedSequentialTest] = {
             (i, j): PairedSequentialTest(pair_cfg) for i in range(K) for j in range(i + 1, K)
         }
+        for t in self._tests.values():
+            t._lazy_cs = True  # the race never looks at the CS; compute it when pair_cs() asks
         self._active = [True] * K
         self._n = [0] * K
         self._sums = [0.0] * K

@@ -184,6 +184,7 @@ class PairedSequentialTest:
         self._cur = np.zeros(S + 2)  # current log E per row
         self._max = np.zeros(S)  # running max of log E_s (E_0 = 1)
         self._cs_next = 0  # history paths: next n at which the CS ends may move
+        self._lazy_cs = False  # True: move the CS ends only when the CS is asked for (ranking)
         self._n = 0
         self._sum = 0.0
         self._binary = True
@@ -258,6 +259,8 @@ class PairedSequentialTest:
 
     def confidence_sequence(self) -> tuple[float, float]:
         """Running intersection (1 - alpha) confidence sequence [L, U] for Δ (Δ_N in bank mode)."""
+        if self._lazy_cs:
+            self._update_cs(force=True)
         return (float(self._m[-2]), float(self._m[-1]))
 
     # ------------------------------------------------------------------ updates
@@ -287,7 +290,7 @@ class PairedSequentialTest:
             return self._decision
         status, reason = self._decide(first)
         self._update_cs(force=status != "CONTINUE")
-        cs = self.confidence_sequence()
+        cs = (float(self._m[-2]), float(self._m[-1]))
         self._decision = Decision(
             status, self._n, self._log_e(), cs, self.estimate, reason, self.rule
         )
@@ -532,7 +535,7 @@ class PairedSequentialTest:
         (bank mode, many distinct values); there the ends move only when n has grown by 10 % (or at
         a final decision): a CS intersected over a subset of times is still a valid CS.
         """
-        if self._n == 0:
+        if self._n == 0 or (self._lazy_cs and not force):
             return
         if self._bank and self._n == self._N:
             force = True  # the bank is exhausted: Δ_N is known exactly
