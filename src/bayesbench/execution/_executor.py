@@ -69,8 +69,9 @@ class RetryPolicy:
 class CallRecord:
     """What one model call produced and cost. ``response`` is None exactly when ``error`` is set.
 
-    ``attempts`` is 0 for a cache hit. ``latency_s`` spans the whole call including retries and
-    waits. Tokens come from the response's ``input_tokens``/``output_tokens`` when the adapter
+    ``attempts`` is 0 for a cache hit. ``latency_s`` runs from sending the first attempt to the
+    final outcome (so it includes retries and their backoff); the time spent waiting for a
+    concurrency slot or a rate-limit bucket before that is ``queued_s``. Tokens come from the response's ``input_tokens``/``output_tokens`` when the adapter
     reports them, else they are estimated (``tokens_estimated`` is then true). ``cost_usd`` is
     None when the model is not in the executor's price table, and 0.0 for a cache hit.
     """
@@ -93,6 +94,7 @@ class CallRecord:
     tokens_estimated: bool = False
     error_status: int | None = None
     rate_limited: int = 0  # how many attempts were refused for rate limits
+    queued_s: float = 0.0  # waiting for slots / rate limits before the first attempt was sent
 
     @property
     def ok(self) -> bool:
@@ -316,9 +318,13 @@ class Executor:
             return None
         return (tin * price[0] + tout * price[1]) / 1_000_000
 
-    def _finish(self, record: CallRecord, start: float) -> None:
+    def _finish(self, record: CallRecord, start: float, first_sent: float | None = None) -> None:
         end = time.perf_counter()
-        record.latency_s = end - start
+        if first_sent is None:
+            record.latency_s = end - start
+        else:
+            record.queued_s = first_sent - start
+            record.latency_s = end - first_sent
         self._t_first = start if self._t_first is None else min(self._t_first, start)
         self._t_last = end if self._t_last is None else max(self._t_last, end)
 
@@ -375,6 +381,7 @@ class Executor:
 
         state = self._state(model)
         est_in = self._count(prompt_text(args)) if state.tpm is not None else 0
+        first_sent: float | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
             record.attempts = attempt
             info: ErrorInfo | None = None
@@ -389,6 +396,8 @@ class Executor:
                     if state.tpm is not None:
                         await state.tpm.acquire(max(1, est_in))
                     sent_at = time.monotonic()
+                    if first_sent is None:
+                        first_sent = time.perf_counter()
                     try:
                         response = await self._invoke_once(fn, args)
                         if response is None:
@@ -409,7 +418,7 @@ class Executor:
                         state.limit.on_success()
                         # Commit while still holding the slots: a kill can then lose at most
                         # `max_concurrency` answered-but-unrecorded calls, never a backlog.
-                        await self._complete(record, args, state, est_in, key, start)
+                        await self._complete(record, args, state, est_in, key, start, first_sent)
                         self.records.append(record)
                         return record
             finally:
@@ -430,13 +439,20 @@ class Executor:
                 wait = self.retry.wait(attempt, self._rng)
             await asyncio.sleep(wait)
 
-        self._finish(record, start)  # every attempt failed: record the error (never cached)
+        self._finish(record, start, first_sent)  # every attempt failed: record the error (never cached)
         await self._persist(record)
         self.records.append(record)
         return record
 
     async def _complete(
-        self, record: CallRecord, args: tuple[Any, ...], state: _ModelState, est_in: int, key: str | None, start: float
+        self,
+        record: CallRecord,
+        args: tuple[Any, ...],
+        state: _ModelState,
+        est_in: int,
+        key: str | None,
+        start: float,
+        first_sent: float | None,
     ) -> None:
         """Account tokens and cost of a successful call, then commit it (and its cache entry)."""
         self._account(record, args, state, est_in)
@@ -445,7 +461,7 @@ class Executor:
             row = self._cache_row(record)
             if row is not None:
                 cached_rows = ((key, row[0], row[1]),)
-        self._finish(record, start)
+        self._finish(record, start, first_sent)
         await self._persist(record, cached_rows)
 
     def _account(self, record: CallRecord, args: tuple[Any, ...], state: _ModelState, est_in: int) -> None:
