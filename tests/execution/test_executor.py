@@ -316,3 +316,52 @@ def test_run_in_thread_safe_from_other_threads(server):
         t.join(30)
     assert len(results) == 2 and all(r.ok for rs in results for r in rs)
     assert len(server.api_requests()) == 20
+
+
+def test_a_throttled_model_does_not_hold_global_slots():
+    async def fast(p):
+        await asyncio.sleep(0.01)
+        return p
+
+    async def main():
+        ex = Executor(max_concurrency=2, requests_per_minute={"slow": 60})  # "slow": 1 call/s
+        done_at: dict[str, list[float]] = {"slow": [], "free": []}
+        t0 = time.monotonic()
+
+        async def one(model, i):
+            rec = await ex.call(model, fast, f"{model}{i}")
+            done_at[model].append(time.monotonic() - t0)
+            return rec
+
+        slow = [asyncio.create_task(one("slow", i)) for i in range(4)]
+        await asyncio.sleep(0.05)  # the slow model's calls are now queued on its bucket
+        free = await asyncio.gather(*(one("free", i) for i in range(6)))
+        await asyncio.gather(*slow)
+        ex.close()
+        return done_at, free
+
+    done_at, free = run(main())
+    assert all(r.ok for r in free)
+    assert max(done_at["free"]) < 0.6  # not stuck behind the throttled model
+    assert max(done_at["slow"]) >= 2.9  # 1 at once, then 1 per second
+
+
+def test_a_broken_store_degrades_to_no_cache(tmp_path):
+    from bayesbench.store import Store
+
+    store = Store(tmp_path / "bb.sqlite")
+    store.close()
+    for p in tmp_path.iterdir():
+        p.unlink()
+    (tmp_path / "bb.sqlite").mkdir()  # the file is now a directory: every query fails
+
+    async def main():
+        ex = Executor(store=store)
+        try:
+            return await ex.call("m", lambda p: p + "!", "x")
+        finally:
+            ex.close()
+
+    with pytest.warns(RuntimeWarning, match="could not use the store"):
+        rec = run(main())
+    assert rec.ok and rec.response == "x!" and "store_error" in rec.extra

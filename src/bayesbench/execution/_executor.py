@@ -309,7 +309,10 @@ class Executor:
 
     def _count(self, text: str) -> int:
         if self.token_counter is not None:
-            return int(self.token_counter(text))
+            try:
+                return int(self.token_counter(text))
+            except Exception:  # a broken counter must not lose a paid-for answer
+                pass
         return estimate_tokens(text)
 
     def _cost(self, model: str, tin: int | None, tout: int | None) -> float | None:
@@ -337,9 +340,12 @@ class Executor:
             raise
         except Exception as exc:  # keep the answer in memory; say loudly that it is not saved
             record.extra["store_error"] = str(exc)
-            if not self._warned_store:
-                self._warned_store = True
-                warnings.warn(f"bayesbench could not write to the store: {exc}", RuntimeWarning, stacklevel=3)
+            self._warn_store(exc)
+
+    def _warn_store(self, exc: BaseException) -> None:
+        if not self._warned_store:  # once per executor: a broken store would otherwise flood the log
+            self._warned_store = True
+            warnings.warn(f"bayesbench could not use the store: {exc}", RuntimeWarning, stacklevel=4)
 
     async def call(
         self,
@@ -369,7 +375,14 @@ class Executor:
         if self._bridge is not None and self.cache and args_json is not None:
             key = make_cache_key(model, fn, args_json, params_json or "{}")
             record.cache_key = key
-            hit = await self._bridge.get(key)
+            try:
+                hit = await self._bridge.get(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an unreadable cache is a miss, not a failed call
+                hit = None
+                record.extra["store_error"] = str(exc)
+                self._warn_store(exc)
             if hit is not None:
                 self._serve_cached(record, *hit)
                 self._finish(record, start)
@@ -387,14 +400,15 @@ class Executor:
             info: ErrorInfo | None = None
             await state.limit.acquire()
             try:
+                # The model's own waits come before the global slot, so one throttled model
+                # never holds slots that other models could use.
+                while (pause := state.pause_until - time.monotonic()) > 0:  # a Retry-After
+                    await asyncio.sleep(pause)
+                if state.rpm is not None:
+                    await state.rpm.acquire(1)
+                if state.tpm is not None:
+                    await state.tpm.acquire(max(1, est_in))
                 async with semaphore:
-                    now = time.monotonic()
-                    if state.pause_until > now:  # a Retry-After told us to hold off this model
-                        await asyncio.sleep(state.pause_until - now)
-                    if state.rpm is not None:
-                        await state.rpm.acquire(1)
-                    if state.tpm is not None:
-                        await state.tpm.acquire(max(1, est_in))
                     sent_at = time.monotonic()
                     if first_sent is None:
                         first_sent = time.perf_counter()
