@@ -142,11 +142,11 @@ def test_cs_contains_mean_shrinks_and_matches_the_test() -> None:
             m_a, m_b = t.log_e_values()["A"], t.log_e_values()["B"]
             if lo > 0:
                 assert m_a >= THR - 1e-9
-            if m_a >= THR + 1e-6:
+            if m_a >= THR + 2e-3:  # the CS ends move once log K passes the threshold by 1e-3
                 assert lo > 0
             if hi < 0:
                 assert m_b >= THR - 1e-9
-            if m_b >= THR + 1e-6:
+            if m_b >= THR + 2e-3:
                 assert hi < 0
         assert all(w2 <= w1 + 1e-12 for w1, w2 in zip(widths, widths[1:]))
         assert widths[-1] < 0.15
