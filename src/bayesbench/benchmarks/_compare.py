@@ -72,6 +72,17 @@ def _prompt_caller(model: Any, name: str) -> Any:
     return call
 
 
+def _by_likelihood(benchmark: Benchmark, *models: Any) -> bool:
+    """HellaSwag compares by log-likelihood (acc_norm) when asked to, or by default when both models can."""
+    if not hasattr(benchmark, "choice_model"):
+        return False
+    mode = getattr(benchmark, "scoring", "generate")
+    able = all(callable(getattr(m, "loglikelihood", None)) for m in models)
+    if mode == "loglikelihood" and not able:
+        raise ConfigError("scoring='loglikelihood' needs both models to offer loglikelihood(context, continuations)")
+    return mode == "loglikelihood" or (mode == "auto" and able)
+
+
 def compare_models(
     model1: Any,
     model2: Any,
@@ -91,7 +102,8 @@ def compare_models(
     With ``confidence`` (e.g. 0.95): hand the suite's ``problems()`` and ``score`` to the sequential engine
     (``bayesbench.BayesianBenchmark(...).compare``), which stops as soon as the winner is clear (anytime-valid),
     and return a :class:`HeadToHead` with the problems and calls saved. ``seed`` orders the problems for the
-    engine; failed calls score 0 and are counted (never dropped). HellaSwag is compared generatively here.
+    engine; failed calls score 0 and are counted (never dropped). HellaSwag compares by log-likelihood (acc_norm)
+    when both models offer ``loglikelihood`` (``scoring="auto"``), else by the generated letter.
     """
     if not isinstance(benchmark, Benchmark):
         raise ConfigError(
@@ -114,9 +126,12 @@ def compare_models(
         on_error="zero", retry=RetryPolicy(max_attempts=max_retries + 1, backoff_base=0.2, backoff_max=5.0),
     )
     problems = benchmark.problems()
+    callers = [_prompt_caller(m, n) for m, n in ((model1, model1_name), (model2, model2_name))]
+    if _by_likelihood(benchmark, model1, model2):
+        callers = [benchmark.choice_model(m, n) for m, n in ((model1, model1_name), (model2, model2_name))]
     task = engine.compare(
-        model_a=_prompt_caller(model1, model1_name),
-        model_b=_prompt_caller(model2, model2_name),
+        model_a=callers[0],
+        model_b=callers[1],
         score_fn=benchmark.score,
         dataset=problems,
         name=benchmark.name,

@@ -97,6 +97,41 @@ def _logprob(value: Any) -> float:
     )
 
 
+def norm_choice(lls: list[float], continuations: list[str]) -> int:
+    """acc_norm's pick: the ending with the highest log-likelihood per UTF-8 byte."""
+    scores = [v / max(1, len(c.encode("utf-8"))) for v, c in zip(lls, continuations)]
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
+class LikelihoodChoice:
+    """A model as ``callable(problem) -> letter``: the ending it finds most likely (acc_norm).
+
+    What :meth:`HellaSwag.choice_model` returns, so the sequential engine can compare local models
+    by log-likelihood. Carries a ``cache_key`` so the response cache tells models apart.
+    """
+
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self.model_name = name
+
+    def cache_key(self) -> str:
+        inner = getattr(self.model, "cache_key", None)
+        inner = inner() if callable(inner) else inner
+        return f"hellaswag-acc_norm|{inner or self.model_name}"
+
+    def __call__(self, problem: Problem) -> Any:
+        from ..models import Completion
+
+        results = self.model.loglikelihood(problem["ll_context"], problem["ll_continuations"])
+        lls = [_logprob(x) for x in results]
+        if len(lls) != len(problem["ll_continuations"]):
+            raise ModelError(f"loglikelihood returned {len(lls)} values for {len(problem['ll_continuations'])} "
+                             "continuations; it must return one per continuation")
+        tokens = sum(int(getattr(x, "n_tokens", 0) or 0) for x in results) or None
+        letter = LETTERS[norm_choice(lls, problem["ll_continuations"])]
+        return Completion(letter, input_tokens=tokens, output_tokens=0 if tokens else None, model=self.model_name)
+
+
 class HellaSwag(Benchmark):
     """HellaSwag validation items, tasks by activity label, up to 10 shots.
 
@@ -136,6 +171,16 @@ class HellaSwag(Benchmark):
         self.scoring_used: str | None = None
         self._everything: list[Record] | None = None
         self._position: dict[int, int] = {}
+
+    def choice_model(self, model: Any, name: str | None = None) -> LikelihoodChoice:
+        """``model`` (with ``loglikelihood(context, continuations)``) as a callable answering this
+        suite's problems with the letter of its acc_norm choice, for the sequential engine."""
+        if not callable(getattr(model, "loglikelihood", None)):
+            raise ConfigError(
+                f"{type(model).__name__} has no loglikelihood(context, continuations); use a local model such as "
+                "bayesbench.adapters.llamacpp.llamacpp_model(...), or compare generatively"
+            )
+        return LikelihoodChoice(model, name or getattr(model, "model", None) or type(model).__name__)
 
     def _text_key(self, record: Record) -> str:
         return record["ctx"]
@@ -256,8 +301,7 @@ class HellaSwag(Benchmark):
                 )
             gold = p["reference"]["label"]
             raw = max(range(len(lls)), key=lls.__getitem__)
-            norm_scores = [v / max(1, len(c.encode("utf-8"))) for v, c in zip(lls, p["ll_continuations"])]
-            norm = max(range(len(lls)), key=norm_scores.__getitem__)
+            norm = norm_choice(lls, p["ll_continuations"])
             out.append(self._record(p, LETTERS[norm], float(norm == gold), acc=float(raw == gold),
                                     loglikelihoods=lls))
         return out, name
