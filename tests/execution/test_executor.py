@@ -245,7 +245,9 @@ def test_requests_per_minute_bucket(server):
     assert elapsed >= 1.4  # 20 at once, then 30 more at 20/s
     times = sorted(r.time for r in server.api_requests())
     in_first_second = sum(1 for t in times if t - times[0] < 1.0)
-    assert in_first_second <= 20 + 20 + 2
+    # burst 20 + 20 refilled in that second; +5 for arrival jitter (the first request can reach the
+    # server late relative to the bucket's clock, compressing the following ones)
+    assert in_first_second <= 20 + 20 + 5
 
 
 def test_tokens_per_minute_charges_tokens_known_after_the_call():
