@@ -8,7 +8,7 @@ measured in the same run. Target: >= 90 % of ideal at concurrency 32.
 The server runs in its own process. The default client is bare asyncio streams, so the numbers
 are about the executor; ``--client httpx`` uses httpx, whose own per-request cost caps a single
 process at a few hundred calls/s on a small machine (that is httpx, not the executor: the bare
-column shows the same cap).
+column shows the same cap; see encode/httpx#3215).
 
     python benchmarks/throughput.py [--latency 0.05] [--waves 10] [--client raw|httpx]
 """
