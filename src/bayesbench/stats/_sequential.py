@@ -261,9 +261,9 @@ class PairedSequentialTest:
         return None
 
     def confidence_sequence(self) -> tuple[float, float]:
-        """Running intersection (1 - alpha) confidence sequence [L, U] for Δ (Δ_N in bank mode)."""
-        if self._lazy_cs:
-            self._update_cs(force=True)
+        """Running intersection (1 - alpha) confidence sequence [L, U] for Δ (Δ_N in bank mode),
+        brought up to date with all data fed so far."""
+        self._update_cs(force=True)
         return (float(self._m[-2]), float(self._m[-1]))
 
     # ------------------------------------------------------------------ updates
@@ -285,14 +285,15 @@ class PairedSequentialTest:
         self._track_counts(xa, xb, z)
         first = self._advance(z)  # first crossing index per side within the batch (or -1)
         self._n += k
-        self._sum += float(z.sum())
+        self._sum += float(z[0]) if k == 1 else float(z.sum())
         if self._decision.status in _TERMINAL:
             # An issued decision is final and frozen; n, estimate, log_e_values() and
             # confidence_sequence() of the test keep tracking the extra data.
             self._update_cs()
             return self._decision
         status, reason = self._decide(first)
-        self._update_cs(force=status != "CONTINUE")
+        # re-solve the CS when a side first crosses its threshold, so the CS shows the crossing
+        self._update_cs(force=status != "CONTINUE" or bool((first >= 0).any()))
         cs = (float(self._m[-2]), float(self._m[-1]))
         self._decision = Decision(
             status, self._n, self._log_e(), cs, self.estimate, reason, self.rule
@@ -378,7 +379,6 @@ class PairedSequentialTest:
         k = z.shape[0]
         thr = self._thr
         S = self._S
-        first = np.full(S, -1)
         if k == 1 and not self._bank:  # factors are >= 0 here; only the CS rows can hit log(0)
             ell = self._ell
             zi = float(z[0])
@@ -396,6 +396,7 @@ class PairedSequentialTest:
                 cur = mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
             self._cur = cur
             mxs = self._max
+            first = np.full(S, -1)
             for s in range(S):
                 c = cur[s]
                 if c > mxs[s]:
@@ -403,6 +404,7 @@ class PairedSequentialTest:
                         first[s] = 0
                     mxs[s] = c
             return first
+        first = np.full(S, -1)
         with np.errstate(divide="ignore", invalid="ignore"):
             c, skip = self._centres(z)
             pay = z[None, :] - c  # (S+2, k)
@@ -555,18 +557,20 @@ class PairedSequentialTest:
     def _update_cs(self, force: bool = False) -> None:
         """Running intersection: an end moves only when the old end is rejected again.
 
-        Moving an end costs O(1) for binary/few-valued scores but O(n·G) when the Z history is needed
-        (bank mode, many distinct values); there the ends move only when n has grown by 10 % (or at
-        a final decision): a CS intersected over a subset of times is still a valid CS.
+        The ends are re-solved when n has grown by 5 % (10 % when the Z history is needed: bank mode,
+        many distinct values, where a solve costs O(n·G)), at a final decision, and whenever
+        :meth:`confidence_sequence` is called; a CS intersected over a subset of times is still a
+        valid CS, so ``Decision.cs`` may only be slightly wider than the freshest one.
         """
         if self._n == 0 or (self._lazy_cs and not force):
             return
         if self._bank and self._n == self._N:
             force = True  # the bank is exhausted: Δ_N is known exactly
-        if not force and (self._bank or self._zcount is None):
+        if not force:
             if self._n < self._cs_next:
                 return
-            self._cs_next = int(self._n * 1.1) + 1
+            grow = 1.1 if (self._bank or self._zcount is None) else 1.05
+            self._cs_next = int(self._n * grow) + 1
         thr = self._thr
         r_lo, r_hi = self._S, self._S + 1
         L0, U0 = float(self._m[r_lo]), float(self._m[r_hi])
