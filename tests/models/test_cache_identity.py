@@ -21,3 +21,18 @@ def test_adapters_differ_by_model_endpoint_and_sampling_but_not_by_key():
     assert "sk-secret" not in callable_identity(a)
     # wrapping for the engine keeps the identity
     assert callable_identity(as_callable(a)) == callable_identity(a)
+
+
+def answer_one(problem):
+    return "one"
+
+
+def answer_two(problem):
+    return "two"
+
+
+def test_wrapped_plain_functions_keep_their_own_identity():
+    assert callable_identity(as_callable(answer_one)) != callable_identity(as_callable(answer_two))
+    assert callable_identity(as_callable(answer_one)).endswith("test_cache_identity.answer_one")
+    assert callable_identity(as_callable(answer_one, prompt_key="question")) != \
+        callable_identity(as_callable(answer_one, prompt_key="input"))

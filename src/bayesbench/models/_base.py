@@ -164,8 +164,16 @@ def as_callable(
             f"got {type(model_or_fn).__name__}; wrap your client in a function or subclass BaseLLM"
         )
     wrapped.__name__ = wrapped.__qualname__ = name
-    if getattr(model_or_fn, "cache_key", None) is not None:  # the response cache keys on the wrapped model
-        wrapped.cache_key = model_or_fn.cache_key  # type: ignore[attr-defined]
+    # The response cache keys on what is wrapped (and how prompts are built), not on this wrapper.
+    inner = getattr(model_or_fn, "cache_key", None)
+    if inner is None:
+        inner = f"{getattr(model_or_fn, '__module__', '')}.{getattr(model_or_fn, '__qualname__', type(model_or_fn).__qualname__)}"
+    if prompt_fn is None and prompt_key is None:
+        wrapped.cache_key = inner  # type: ignore[attr-defined]
+    else:
+        how = prompt_key or f"{getattr(prompt_fn, '__module__', '')}.{getattr(prompt_fn, '__qualname__', '')}"
+        base = inner() if callable(inner) else inner
+        wrapped.cache_key = f"{base}|prompt:{how}"  # type: ignore[attr-defined]
     wrapped.model_name = name  # type: ignore[attr-defined]
     wrapped.__bayesbench_model__ = model_or_fn  # type: ignore[attr-defined]
     return wrapped
