@@ -223,9 +223,13 @@ class PairRun:
             return None
         report = self.executor.usage_summary()
         out = report.to_dict()
-        if n:
-            out["savings"] = {m: s.to_dict() for m, s in report.savings(
-                problems_used=n, problems_total=len(self.problems)).items()}
+        # Saved = what the full run would have asked each model (one call per problem) minus what it was
+        # asked, look-ahead overshoot included; costs projected from this run's mean priced call.
+        total = len(self.problems)
+        out["savings"] = {}
+        for model, usage in report.models.items():
+            if 0 < usage.calls <= total:
+                out["savings"][model] = report.savings(problems_used=usage.calls, problems_total=total)[model].to_dict()
         return out
 
 

@@ -108,7 +108,7 @@ class TaskResult:
             f"P(A>B)={self.p_a_beats_b:.3f} | {self.problems_tested}/{self.total_problems} problems "
             f"({self.efficiency:.0%} saved), {self.model_calls} calls, stop: {self.stop_reason}, "
             f"rule={self.rule}, seed={self.seed}"
-        )
+        ) + usage_lines(self.usage)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +141,32 @@ class TaskResult:
             "run_id": self.run_id,
             "resumed": self.resumed,
         }
+
+
+def usage_lines(usage: dict[str, Any] | None) -> str:
+    """Per-model latency, tokens, cost and what stopping early saved, one line each (empty if no calls)."""
+    if not usage or not usage.get("models"):
+        return ""
+    savings = usage.get("savings") or {}
+    lines = []
+    for name, u in usage["models"].items():
+        def sec(key: str) -> str:
+            v = u.get(key)
+            return "-" if v is None else f"{v:.2f}s"
+
+        cost = u.get("cost_usd")
+        line = (f"\n    {name}: {u.get('calls', 0)} calls ({u.get('cached', 0)} cached, {u.get('errors', 0)} errors), "
+                f"latency p50/p95/p99 {sec('latency_p50_s')}/{sec('latency_p95_s')}/{sec('latency_p99_s')}, "
+                f"tokens in/out {u.get('input_tokens', 0)}/{u.get('output_tokens', 0)}"
+                + ("~" if u.get("tokens_estimated") else "")
+                + (f", cost ${cost:.4f}" if cost is not None else ""))
+        saved = savings.get(name)
+        if saved:
+            line += f", saved ~{saved['calls_saved']:.0f} calls"
+            if saved.get("cost_usd_saved") is not None:
+                line += f" (${saved['cost_usd_saved']:.4f})"
+        lines.append(line)
+    return "".join(lines)
 
 
 def _posterior_dict(posterior: Any, level: float) -> dict[str, Any] | None:
