@@ -36,7 +36,8 @@ _TERMINAL = ("A", "B", "EQUIVALENT", "UNDECIDED")
 _BIN_VALS = np.array([1.0, -1.0, 0.0])
 _BIN_Z = np.array([-1.0, 0.0, 1.0])
 _MAX_DISTINCT = 64
-_CS_SLACK = 1e-3  # keep Z as a value->count table while it has at most this many distinct values
+_CS_SLACK = 1e-3
+_NO_CROSS = {n: np.full(n, -1) for n in (2, 4)}  # shared "no side crossed" result (never mutated)  # keep Z as a value->count table while it has at most this many distinct values
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,6 @@ class PairedSequentialTest:
         # λ_g·d_s, shape (S+2, G): the per-problem log factor is log1p(self._ld * (Z - c_s)).
         self._ld = self._d[:, None] * self._lam[None, :]
         self._ell = np.zeros((S + 2, len(self._lam)))
-        self._cur = np.zeros(S + 2)  # current log E per row
         self._max = np.zeros(S)  # running max of log E_s (E_0 = 1)
         self._cs_next = 0  # history paths: next n at which the CS ends may move
         self._tab: np.ndarray | None = None  # log factors of Z = -1, 0, 1 per row (single-item path)
@@ -244,7 +244,8 @@ class PairedSequentialTest:
 
     def current_log_e(self) -> dict[str, float]:
         """Current (not running-max) log e-values per side."""
-        return {k: float(v) for k, v in zip(self._names, self._cur)}
+        cur = _lse_rows(self._ell[: self._S]) - self._log_g
+        return {k: float(v) for k, v in zip(self._names, cur)}
 
     def bank_verdict(self) -> str | None:
         """Bank mode only: the verdict that is already certain ("A", "B", "EQUIVALENT"), else None.
@@ -389,18 +390,28 @@ class PairedSequentialTest:
                 ell += self._tab[int(zi) + 1]
             else:
                 ell += np.log1p(self._ld * (zi - self._m)[:, None])
-            mx = ell.max(axis=1)
-            if mx[-2] == -np.inf or mx[-1] == -np.inf:
-                cur = _lse_rows(ell) - self._log_g
+            first = _NO_CROSS[S]
+            # Only rows that can have grown need their log-sum-exp: with binary Z and no margin,
+            # a concordant pair leaves A and B unchanged and a discordant one grows one side only.
+            if S == 2 and (zi == 1.0 or zi == -1.0 or zi == 0.0):
+                if zi == 0.0:
+                    return first
+                rows = (0,) if zi == 1.0 else (1,)
             else:
-                cur = mx + np.log(np.exp(ell - mx[:, None]).sum(axis=1)) - self._log_g
-            self._cur = cur
+                rows = tuple(range(S))
+            sub = ell[rows[0]] if len(rows) == 1 else ell[:S]
+            if len(rows) == 1:
+                mx1 = sub.max()
+                curs = (mx1 + math.log(float(np.exp(sub - mx1).sum())) - self._log_g,)
+            else:
+                mx = sub.max(axis=1)
+                curs = tuple((mx + np.log(np.exp(sub - mx[:, None]).sum(axis=1)) - self._log_g).tolist())
             mxs = self._max
-            first = np.full(S, -1)
-            for s in range(S):
-                c = cur[s]
+            for s, c in zip(rows, curs):
                 if c > mxs[s]:
                     if c >= thr and mxs[s] < thr:
+                        if first is _NO_CROSS[S]:
+                            first = np.full(S, -1)
                         first[s] = 0
                     mxs[s] = c
             return first
@@ -414,7 +425,6 @@ class PairedSequentialTest:
             cum = self._ell[:, None, :] + np.cumsum(inc, axis=1)
             cur = _lse_rows(cum) - self._log_g  # (S+2, k)
         self._ell = cum[:, -1, :]
-        self._cur = cur[:, -1]
         hit = cur[:S] >= thr
         for s in range(S):
             if self._max[s] < thr and hit[s].any():
@@ -543,7 +553,6 @@ class PairedSequentialTest:
         self._m[row] = m
         self._tab = None
         self._ell[row] = ell
-        self._cur[row] = float(_lse_rows(ell[None, :])[0]) - self._log_g
 
     def _set_end(self, row: int, m: float) -> None:
         d = float(self._d[row])
@@ -552,7 +561,6 @@ class PairedSequentialTest:
         with np.errstate(divide="ignore", invalid="ignore"):
             ell, _ = self._row(m, d)
         self._ell[row] = ell
-        self._cur[row] = float(_lse_rows(ell[None, :])[0]) - self._log_g
 
     def _update_cs(self, force: bool = False) -> None:
         """Running intersection: an end moves only when the old end is rejected again.
@@ -595,9 +603,10 @@ class PairedSequentialTest:
         # then at most ~_CS_SLACK/|d log K/dm| (about 1e-5 at n = 1e3) wider than the tightest one,
         # and the O(1)-but-not-free Newton solve runs on a fraction of the updates only.
         slack = 0.0 if force else _CS_SLACK
-        if self._cur[r_lo] >= thr + slack:
+        cur = _lse_rows(self._ell[r_lo:]) - self._log_g
+        if cur[0] >= thr + slack:
             self._move_end(r_lo, L0, U0)
-        if self._cur[r_hi] >= thr + slack:
+        if cur[1] >= thr + slack:
             self._move_end(r_hi, U0, float(self._m[r_lo]))
         if self._m[r_hi] < self._m[r_lo]:  # only through rounding; keep a valid degenerate interval
             mid = 0.5 * float(self._m[r_lo] + self._m[r_hi])
