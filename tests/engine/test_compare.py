@@ -263,8 +263,13 @@ def test_equivalence_stop_marks_task_skipped():
     result = BayesianBenchmark(seed=0, equivalence_margin=0.05, skip_threshold=0.85).compare(
         same, same, exact, problems)
     assert result.status == "EQUIVALENT" and result.skipped and result.winner is None
-    assert result.problems_tested < 4000
-    assert -0.05 < result.ci[0] <= result.ci[1] < 0.05
+    assert result.stop_reason == "equivalence" and result.problems_tested < 4000
+    assert -0.05 < result.difference < 0.05
+    # skip_threshold is the level of the equivalence stop: a stricter one needs more problems
+    strict = BayesianBenchmark(seed=0, equivalence_margin=0.05, skip_threshold=0.99).compare(
+        same, same, exact, problems)
+    assert strict.status == "EQUIVALENT" and strict.problems_tested > result.problems_tested
+    assert -0.05 < strict.ci[0] <= strict.ci[1] < 0.05
 
 
 def test_continuous_scores_with_score_range():

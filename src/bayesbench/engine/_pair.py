@@ -141,7 +141,7 @@ class PairRun:
     async def execute(self, evaluate: Callable[[int], Awaitable[tuple[float, float]]], verbose: bool) -> TaskResult:
         progress = Progress(self.name, self.limit, enabled=verbose)
         try:
-            outcome = await run_loop(
+            await run_loop(
                 self.order,
                 evaluate,
                 self.feed,

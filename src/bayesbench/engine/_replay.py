@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, DatasetError
+from ..errors import DatasetError
 from ..stats import RankingRace
 from ._pair import PairRun, check_score
 from ._rank import build_ranking_result

@@ -94,6 +94,8 @@ def engine_config(settings: RunSettings, bank: int) -> Any:
         target="full_benchmark" if bank_mode else "generalization",
         bank_size=bank if bank_mode else None,
         score_range=(float(settings.score_range[0]), float(settings.score_range[1])),
+        # skip_threshold keeps its meaning "stop non-discriminating tasks": the equivalence stop's level
+        equivalence_alpha=1.0 - settings.skip_threshold,
     )
 
 

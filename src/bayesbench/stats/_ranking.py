@@ -85,7 +85,8 @@ class RankingRace:
         self._closed = False
         self._data: dict[str, list[np.ndarray]] = {m: [] for m in names} if rule == "fixed" else {}
         pairs = K * (K - 1) // 2
-        self._eq_thr = math.log(2.0 * pairs / cfg.alpha)
+        eq_alpha = cfg.equivalence_alpha if cfg.equivalence_alpha is not None else cfg.alpha
+        self._eq_thr = math.log(2.0 * pairs / eq_alpha)
         self._holm_thr = np.log((self._M - np.arange(self._M)) / cfg.alpha)  # (M - k + 1)/α, k = 1..M
 
     # ------------------------------------------------------------------ public API

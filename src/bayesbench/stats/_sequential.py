@@ -18,7 +18,7 @@ the counts only, which is what makes an update O(G) regardless of n.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
@@ -52,6 +52,8 @@ class EngineConfig:
     bank_size: number of problems in the bank; required for "full_benchmark", optional otherwise
         (then UNDECIDED is issued when the bank is exhausted).
     score_range: a-priori (lo, hi) bounds of one score, used to rescale scores to [0, 1].
+    equivalence_alpha: level of the equivalence stop (false equivalence <= equivalence_alpha/2 when
+        |Δ| >= delta); None means alpha. The front door sets it to 1 - skip_threshold.
     """
 
     alpha: float = 0.05
@@ -60,6 +62,7 @@ class EngineConfig:
     target: Target = "generalization"
     bank_size: int | None = None
     score_range: tuple[float, float] = (0.0, 1.0)
+    equivalence_alpha: float | None = None
 
     def __post_init__(self) -> None:
         a = self.alpha
@@ -109,11 +112,22 @@ class EngineConfig:
                 f"{self.score_range!r}; use the a-priori bounds of one score, e.g. (0, 10)"
             )
         object.__setattr__(self, "score_range", (lo, hi))
+        ea = self.equivalence_alpha
+        if ea is not None and (isinstance(ea, bool) or not isinstance(ea, (int, float)) or not (0 < ea < 0.5)):
+            raise ConfigError(
+                f"`equivalence_alpha` must be in (0, 0.5) or None (same as alpha), got {ea!r}; "
+                "it is 1 - skip_threshold, e.g. 0.15"
+            )
 
     @property
     def log_threshold(self) -> float:
         """log(2/alpha): each one-sided e-process must reach 2/alpha."""
         return math.log(2.0 / self.alpha)
+
+    @property
+    def log_equivalence_threshold(self) -> float:
+        """log(2/alpha_eq): both equivalence e-processes must reach it (alpha_eq = equivalence_alpha or alpha)."""
+        return math.log(2.0 / (self.equivalence_alpha if self.equivalence_alpha is not None else self.alpha))
 
 
 @dataclass
@@ -177,6 +191,8 @@ class PairedSequentialTest:
         self._names = ["A", "B"] if cfg.delta is None else ["A", "B", "eq_hi", "eq_lo"]
         dl = 0.0 if cfg.delta is None else cfg.delta
         S = self._S = len(self._names)
+        # per-side decision thresholds: A/B at alpha, the two equivalence sides at equivalence_alpha
+        self._side_thr = np.array([self._thr, self._thr] + [cfg.log_equivalence_threshold] * (S - 2))
         # Rows 0..S-1 are the test sides; rows S and S+1 track log K at the current CS ends
         # (lower: "Δ ≤ L", d = +1; upper: "Δ ≥ U", d = -1) so the per-batch CS check costs nothing.
         self._m = np.array([0.0, 0.0, dl, -dl][:S] + [-1.0, 1.0])
@@ -378,7 +394,6 @@ class PairedSequentialTest:
     def _advance(self, z: np.ndarray) -> np.ndarray:
         """Add the batch to the log-wealth, update running maxima; return first crossing per side."""
         k = z.shape[0]
-        thr = self._thr
         S = self._S
         if k == 1 and not self._bank:  # factors are >= 0 here; only the CS rows can hit log(0)
             ell = self._ell
@@ -409,7 +424,8 @@ class PairedSequentialTest:
             mxs = self._max
             for s, c in zip(rows, curs):
                 if c > mxs[s]:
-                    if c >= thr and mxs[s] < thr:
+                    st = self._side_thr[s]
+                    if c >= st and mxs[s] < st:
                         if first is _NO_CROSS[S]:
                             first = np.full(S, -1)
                         first[s] = 0
@@ -425,15 +441,14 @@ class PairedSequentialTest:
             cum = self._ell[:, None, :] + np.cumsum(inc, axis=1)
             cur = _lse_rows(cum) - self._log_g  # (S+2, k)
         self._ell = cum[:, -1, :]
-        hit = cur[:S] >= thr
+        hit = cur[:S] >= self._side_thr[:, None]
         for s in range(S):
-            if self._max[s] < thr and hit[s].any():
+            if self._max[s] < self._side_thr[s] and hit[s].any():
                 first[s] = int(np.argmax(hit[s]))
         np.maximum(self._max, cur[:S].max(axis=1), out=self._max)
         return first
 
     def _decide(self, first: np.ndarray) -> tuple[str, str]:
-        thr = self._thr
         S = self._S
         fa, fb = int(first[0]), int(first[1])
         if fa >= 0 or fb >= 0:
@@ -448,7 +463,7 @@ class PairedSequentialTest:
                 return ("A" if s > 0 else "B" if s < 0 else "EQUIVALENT"), "bank_exhausted"
             if abs(self._sum) > N - self._n:
                 return ("A" if self._sum > 0 else "B"), "curtailment"
-        if S == 4 and self._max[2] >= thr and self._max[3] >= thr:
+        if S == 4 and self._max[2] >= self._side_thr[2] and self._max[3] >= self._side_thr[3]:
             return "EQUIVALENT", "equivalence"
         if self._N is not None and self._n >= self._N:
             return "UNDECIDED", "bank_exhausted"
