@@ -8,7 +8,8 @@ check (incl. the confidence sequence) at n = 1e5, next to the posterior rule's c
 
     python benchmarks/leaderboard_rules.py [--pairs 300 --seed 0 --batch 1]
 
-The data is read from /work/shared/data/open-llm-leaderboard-v1 (or --data); it is never copied.
+The data is read from ../shared/data/open-llm-leaderboard-v1 beside the repository (or --data); it is
+never copied.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from bayesbench.stats import EngineConfig, PairedSequentialTest, RankingRace, make_pair_test
 from bayesbench.stats._posteriors import beta_prob_greater
 
-DATA = Path("/work/shared/data/open-llm-leaderboard-v1")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "open-llm-leaderboard-v1"
 FILES = ["M_tinyarc", "M_tinygsm8k", "M_tinyhellaswag", "M_tinytruthfulqa", "M_tinywinogrande"]
 RULES = ["anytime", "full_benchmark", "posterior", "fixed"]
 
