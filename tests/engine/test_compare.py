@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import random
-import threading
 import time
 
 import numpy as np
@@ -332,3 +330,14 @@ def test_no_tasks_and_duplicate_tasks():
     bench.task(dataset=[1], name="x")(lambda p: (1, 0))
     with pytest.raises(ConfigError, match="already registered"):
         bench.task(dataset=[1], name="x")(lambda p: (1, 0))
+
+
+def test_a_bug_in_the_score_function_surfaces_as_itself_with_the_partial_result():
+    def buggy(problem, response):
+        if problem["id"] == shuffled_order(40, 0)[12]:
+            return problem["missing-key"]
+        return 1.0
+
+    with pytest.raises(KeyError) as info:
+        BayesianBenchmark(seed=0, batch_size=4).compare(lambda p: "x", lambda p: "y", buggy, make_problems(40))
+    assert info.value.partial_result.problems_tested == 12

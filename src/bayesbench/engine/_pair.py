@@ -153,11 +153,13 @@ class PairRun:
             )
         except LoopAborted as aborted:
             progress.close("aborted")
-            partial = self.result(stop_reason="error")
+            # Whatever failed (a model, a score, the user's own code) surfaces as itself, carrying
+            # everything computed so far.
             error = aborted.error
-            if not isinstance(error, (ModelError, ScoringError)):
-                raise
-            error.partial_result = partial  # type: ignore[attr-defined]
+            try:
+                error.partial_result = self.result(stop_reason="error")  # type: ignore[attr-defined]
+            except Exception:  # an exception type that refuses attributes still surfaces
+                pass
             raise error from None
         if self.decision is None or self.decision.status == "CONTINUE":
             self.decision = self.test.close()

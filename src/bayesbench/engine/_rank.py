@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError
 from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
 from ._journal import prepare_run
@@ -99,8 +99,6 @@ async def rank_async(
         )
     except LoopAborted as aborted:
         progress.close("aborted")
-        if isinstance(aborted.error, ModelError):
-            raise aborted.error from None
         raise aborted.error from None
     finally:
         if own_executor:
