@@ -18,7 +18,6 @@ import argparse
 import csv
 import gzip
 import itertools
-import math
 import sys
 import time
 from pathlib import Path
