@@ -22,6 +22,11 @@ from typing import Any, Sequence
 from .errors import MissingDependencyError
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MEANING = {
+    "full_benchmark": "the verdict the full {n}-item run would reach",
+    "anytime": "anytime-valid: the better model on HellaSwag items like these",
+    "fixed": "fixed-n paired test on all {n} items",
+}
 
 
 def smollm2_path() -> str:
@@ -122,20 +127,15 @@ def _report(out: dict[str, Any]) -> str:
         "",
         r.summary(),
         "",
-        f"Verdict: {r.winner_name or 'no winner certified'} "
-        f"(rule={r.rule}: {'the full run would say the same with probability >= ' + format(r.confidence, '.0%') if r.rule == 'full_benchmark' else 'anytime-valid at ' + format(r.confidence, '.0%')})",
+        f"Verdict: {r.winner_name or 'no winner certified'} ({MEANING[r.rule].format(n=out['full_run_problems'])}, "
+        f"error <= {(1 - r.confidence) / 2:.3f})",
         f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]",
         f"Problems: {r.problems_tested} of {out['full_run_problems']} ({r.efficiency:.0%} saved); "
         f"calls: {r.model_calls} of {out['full_run_calls']}",
         f"Wall time: {out['wall_s']:.1f} s (+{out['load_s']:.1f} s loading models); the full run would take "
         f"about {out['full_run_estimate_s']:.0f} s",
         f"Data: {out['data_source']}",
-        "",
-        f"{'model':<14} {'calls':>6} {'p50 s':>7} {'p95 s':>7} {'tokens scored':>14}",
     ]
-    for name, u in out["per_model"].items():
-        lines.append(f"{name:<14} {u.get('calls', 0):>6} {u.get('latency_p50_s') or 0:>7.2f} "
-                     f"{u.get('latency_p95_s') or 0:>7.2f} {u.get('input_tokens') or 0:>14}")
     return "\n".join(lines)
 
 
