@@ -53,6 +53,8 @@ def _run_parser() -> argparse.ArgumentParser:
                                 "BayesianBenchmark(...)`, a @suite class, or @benchmark tasks.")
     p.add_argument("file", help="a Python file defining the benchmark")
     _add_engine_flags(p)
+    p.add_argument("--store", help="SQLite file (or database URL) to record the run in; an interrupted run "
+                   "started again with the same file resumes without repeating finished calls")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
@@ -114,6 +116,8 @@ def _cmd_run(argv: Sequence[str]) -> int:
         bench = getattr(obj, "bench", obj)
         if overrides:
             bench.configure(**overrides)
+        if args.store:
+            bench.store = args.store
         result = obj.run(verbose=verbose)
         outputs[name] = result
         if not args.json:

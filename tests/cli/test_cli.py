@@ -131,3 +131,17 @@ def test_replay_on_real_leaderboard_results():
     # bank mode answers "what would the full run say?": when it names a winner it is the full-run leader
     if early["winner_name"] is not None:
         assert early["winner_name"] == full["leader"]
+
+
+def test_run_with_a_store_records_and_reuses(tmp_path):
+    f = tmp_path / "my_benchmark.py"
+    f.write_text(BENCH_FILE)
+    db = tmp_path / "runs.sqlite"
+    first = run(str(f), "--store", str(db), "--json")
+    second = run(str(f), "--store", str(db), "--json")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    a = json.loads(first.stdout)["bench"]["task_results"]["strong_vs_weak"]
+    b = json.loads(second.stdout)["bench"]["task_results"]["strong_vs_weak"]
+    assert a["run_id"] and b["run_id"] and a["run_id"] != b["run_id"]
+    assert (a["winner"], a["problems_tested"]) == (b["winner"], b["problems_tested"])
+    assert b["usage"]["models"]["strong_vs_weak"]["cached"] == b["usage"]["models"]["strong_vs_weak"]["calls"]
