@@ -99,6 +99,7 @@ class PairRun:
         self.executor = executor
         self._records_start = len(executor.records) if executor is not None else 0
         self.calls_per_record = 1  # a task function asks both models in one record
+        self.names = ("model_a", "model_b")  # display names of the two sides
         self.problems = problems
         self.settings = settings
         self.posterior_factory = posterior_factory
@@ -206,6 +207,8 @@ class PairRun:
             mean_a=sum(self.scores_a) / n if n else float("nan"),
             mean_b=sum(self.scores_b) / n if n else float("nan"),
             errors=self.counter.errors,
+            model_a_name=self.names[0],
+            model_b_name=self.names[1],
             problem_order=self.order[: n],
             usage=self._usage(n),
             run_id=self.journal.run_id if self.journal is not None else None,
@@ -279,6 +282,7 @@ async def compare_async(
         kind="compare", name=name, problems=problems, settings=settings,
         functions={"model_a": model_a, "model_b": model_b, "score_fn": score_fn}, store=store, executor=executor)
     run = PairRun(name, problems, settings, posterior_factory, journal, executor)
+    run.names = (model_a_name, model_b_name)
 
     async def score_one(model_name: str, label: str, fn: Callable[..., Any], index: int) -> float:
         problem = problems[index]
@@ -298,12 +302,10 @@ async def compare_async(
         return a, b
 
     try:
-        result = await run.execute(evaluate, verbose)
+        return await run.execute(evaluate, verbose)
     finally:
         if own_executor:
             executor.close()
-    result.model_a_name, result.model_b_name = model_a_name, model_b_name
-    return result
 
 
 async def run_task_async(

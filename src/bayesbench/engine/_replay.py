@@ -46,6 +46,7 @@ def replay_pair(
             f"paired scores must have the same length (one per problem), got {len(a)} and {len(b)}"
         )
     run = PairRun(name, list(range(len(a))), settings, posterior_factory)
+    run.names = (model_a_name, model_b_name)
     fed = 0
     first = max(settings.batch_size, settings.min_samples)
     while fed < run.limit:
@@ -61,9 +62,7 @@ def replay_pair(
         run.stop_reason = "budget_exhausted" if run.limit < len(a) else "bank_exhausted"
     else:
         run.stop_reason = run.decision.reason
-    result = run.result(stop_reason=run.stop_reason)
-    result.model_a_name, result.model_b_name = model_a_name, model_b_name
-    return result
+    return run.result(stop_reason=run.stop_reason)
 
 
 def replay_rank(matrix: dict[str, Sequence[float]], settings: RunSettings, posterior_factory: Any) -> RankingResult:
