@@ -10,7 +10,7 @@ is wrong cannot bias the test.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
 import numpy as np
@@ -33,7 +33,6 @@ class LoopOutcome:
     fed: int = 0
     dispatched: int = 0
     stopped_early: bool = False
-    results: list[Any] = field(default_factory=list)
 
 
 class LoopAborted(Exception):
@@ -63,7 +62,7 @@ async def run_loop(
     """
     outcome = LoopOutcome()
     tasks: dict[int, asyncio.Task[Any]] = {}
-    boundaries = _batch_boundaries(limit, batch_size, first_batch)
+    boundaries = batch_boundaries(limit, batch_size, first_batch)
     finished = False
     try:
         for b_index, (start, end) in enumerate(boundaries):
@@ -81,7 +80,6 @@ async def run_loop(
                     raise
                 except Exception as exc:
                     raise LoopAborted(exc, outcome) from exc
-            outcome.results.extend(batch)
             try:
                 stop = feed(batch)
             except Exception as exc:
@@ -105,7 +103,9 @@ async def run_loop(
     return outcome
 
 
-def _batch_boundaries(limit: int, batch_size: int, first_batch: int) -> list[tuple[int, int]]:
+def batch_boundaries(limit: int, batch_size: int, first_batch: int) -> list[tuple[int, int]]:
+    """``[(start, end), ...]`` of the batches over positions ``0..limit``; the first holds at least
+    ``first_batch`` problems (``min_samples``)."""
     bounds = []
     start = 0
     end = min(limit, max(first_batch, batch_size))

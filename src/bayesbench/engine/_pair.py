@@ -162,16 +162,20 @@ class PairRun:
             except Exception:  # an exception type that refuses attributes still surfaces
                 pass
             raise error from None
+        result = self.finish()
+        if self.journal is not None:
+            self.journal.finish(result.to_dict())
+        progress.close(result.winner_name or result.status.lower())
+        return result
+
+    def finish(self) -> TaskResult:
+        """No more data: close the test if it is still undecided and build the result."""
         if self.decision is None or self.decision.status == "CONTINUE":
             self.decision = self.test.close()
             self.stop_reason = "budget_exhausted" if self.limit < len(self.problems) else "bank_exhausted"
         else:
             self.stop_reason = self.decision.reason
-        result = self.result(stop_reason=self.stop_reason)
-        if self.journal is not None:
-            self.journal.finish(result.to_dict())
-        progress.close(result.winner_name or result.status.lower())
-        return result
+        return self.result(stop_reason=self.stop_reason)
 
     def result(self, *, stop_reason: str) -> TaskResult:
         decision = self.decision

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import DatasetError
 from ..stats import RankingRace
+from ._loop import batch_boundaries, shuffled_order
 from ._pair import PairRun, check_score
 from ._rank import build_ranking_result
 from ._results import RankingResult, TaskResult
@@ -47,22 +48,12 @@ def replay_pair(
         )
     run = PairRun(name, list(range(len(a))), settings, posterior_factory)
     run.names = (model_a_name, model_b_name)
-    fed = 0
-    first = max(settings.batch_size, settings.min_samples)
-    while fed < run.limit:
-        end = min(run.limit, fed + (first if fed == 0 else settings.batch_size))
-        idx = run.order[fed:end]
-        stop = run.feed([(a[i], b[i]) for i in idx])
+    for start, end in batch_boundaries(run.limit, settings.batch_size, settings.min_samples):
+        idx = run.order[start:end]
         run.counter.calls += 2 * len(idx)
-        fed = end
-        if stop:
+        if run.feed([(a[i], b[i]) for i in idx]):
             break
-    if run.decision is None or run.decision.status == "CONTINUE":
-        run.decision = run.test.close()
-        run.stop_reason = "budget_exhausted" if run.limit < len(a) else "bank_exhausted"
-    else:
-        run.stop_reason = run.decision.reason
-    return run.result(stop_reason=run.stop_reason)
+    return run.finish()
 
 
 def replay_rank(matrix: dict[str, Sequence[float]], settings: RunSettings, posterior_factory: Any) -> RankingResult:
@@ -76,28 +67,22 @@ def replay_rank(matrix: dict[str, Sequence[float]], settings: RunSettings, poste
         raise DatasetError(f"every model needs one score per problem; got lengths {sorted(lengths)}")
     bank = lengths.pop()
     limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
-    from ._loop import shuffled_order
-
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     cfg = engine_config(settings, bank)
     fixed = settings.rule == "fixed"
     race = RankingRace(names, cfg, goal=settings.goal, rule="fixed" if fixed else "anytime")  # type: ignore[arg-type]
     used = {m: 0 for m in names}
     calls = 0
-    fed = 0
     stopped_early = False
-    first = max(settings.batch_size, settings.min_samples)
-    while fed < limit:
-        end = min(limit, fed + (first if fed == 0 else settings.batch_size))
-        idx = order[fed:end]
+    for start, end in batch_boundaries(limit, settings.batch_size, settings.min_samples):
+        idx = order[start:end]
         active = names if fixed else list(race.active_models())
         race.update({m: [data[m][i] for i in idx] for m in active})
         for m in active:
             used[m] += len(idx)
         calls += len(active) * len(idx)
-        fed = end
         if not fixed and race.done():
-            stopped_early = fed < limit
+            stopped_early = end < limit
             break
     if not race.done():
         race.close()
