@@ -27,6 +27,7 @@ class AdaptiveLimit:
         self.limit = float(maximum)
         self.in_flight = 0
         self.decreases = 0
+        self.lowest = float(maximum)  # the lowest limit AIMD backed off to (observability, tests)
         self._last_decrease = float("-inf")
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
@@ -77,6 +78,7 @@ class AdaptiveLimit:
         if not self.adaptive or sent_at < self._last_decrease:
             return
         self.limit = max(float(self.minimum), self.limit * self.decrease)
+        self.lowest = min(self.lowest, self.limit)
         self._last_decrease = time.monotonic()
         self.decreases += 1
 
