@@ -45,6 +45,9 @@ class BayesianBenchmark:
     batch_size: problems per engine update (8); an early stop overshoots by at most one batch.
     max_concurrency: model calls in flight at once (8).
     max_problems: budget per task (None: the whole dataset); hitting it ends the task UNDECIDED.
+    max_cost_usd: money budget per task, from the executor's price table (None: no limit); once the
+        calls made cost this much the task ends UNDECIDED (``stop_reason="cost_budget_exhausted"``).
+        Checked at batch ends, so the calls in flight (at most two batches) may go past it.
     on_error: ``"raise"`` (default) raises ``ModelError`` after the retries, carrying the partial
         result; ``"zero"`` scores a failed call as the lowest score and counts it in ``errors``.
     retry, timeout: retry policy and per-call timeout in seconds for model calls.
@@ -69,6 +72,7 @@ class BayesianBenchmark:
         batch_size: int = 8,
         max_concurrency: int = 8,
         max_problems: int | None = None,
+        max_cost_usd: float | None = None,
         on_error: str = "raise",
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
@@ -90,6 +94,7 @@ class BayesianBenchmark:
             batch_size=batch_size,
             max_concurrency=max_concurrency,
             max_problems=max_problems,
+            max_cost_usd=max_cost_usd,
             on_error=on_error,
             retry=retry,
             timeout=timeout,
@@ -245,6 +250,7 @@ def benchmark(
     batch_size: int = 8,
     max_concurrency: int = 8,
     max_problems: int | None = None,
+    max_cost_usd: float | None = None,
     on_error: str = "raise",
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
@@ -261,7 +267,8 @@ def benchmark(
     bench = BayesianBenchmark(
         confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
         posterior_factory=posterior_factory, rule=rule, equivalence_margin=equivalence_margin, seed=seed,
-        batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, on_error=on_error,
+        batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, max_cost_usd=max_cost_usd,
+        on_error=on_error,
         retry=retry, timeout=timeout, score_range=score_range, store=store, executor=executor,
     )
 
@@ -285,6 +292,7 @@ def suite(
     batch_size: int = 8,
     max_concurrency: int = 8,
     max_problems: int | None = None,
+    max_cost_usd: float | None = None,
     on_error: str = "raise",
     correction: str | None = None,
     store: Any = None,
@@ -301,7 +309,8 @@ def suite(
         bench = BayesianBenchmark(
             confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
             posterior_factory=posterior_factory, rule=rule, equivalence_margin=equivalence_margin, seed=seed,
-            batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, on_error=on_error,
+            batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, max_cost_usd=max_cost_usd,
+        on_error=on_error,
             correction=correction, store=store, executor=executor,
         )
         found = False

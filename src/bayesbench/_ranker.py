@@ -34,6 +34,7 @@ class BayesianRanker:
         batch_size: int = 8,
         max_concurrency: int = 8,
         max_problems: int | None = None,
+        max_cost_usd: float | None = None,
         on_error: str = "raise",
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
@@ -47,7 +48,7 @@ class BayesianRanker:
             confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
             posterior_factory=posterior_factory, rule=rule, goal=goal, equivalence_margin=equivalence_margin,
             seed=seed, batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems,
-            on_error=on_error, retry=retry, timeout=timeout, score_range=score_range,
+            max_cost_usd=max_cost_usd, on_error=on_error, retry=retry, timeout=timeout, score_range=score_range,
         )
         self.models: dict[str, Callable[..., Any]] = {}
         self.score_fn: Callable[..., Any] | None = None

@@ -38,13 +38,14 @@ def _add_engine_flags(p: argparse.ArgumentParser, *, ranking: bool = False) -> N
                    help="decision rule (default anytime)")
     p.add_argument("--seed", type=int, help="seed of the problem shuffle (recorded in the result)")
     p.add_argument("--max-problems", type=int, help="budget: at most this many problems per task")
+    p.add_argument("--max-cost-usd", type=float, help="budget: stop a task once its calls cost this much")
     p.add_argument("--batch-size", type=int, help="problems per engine update")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout (progress off)")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     names = ("confidence", "min_samples", "skip_threshold", "equivalence_margin", "rule", "seed", "max_problems",
-             "batch_size")
+             "max_cost_usd", "batch_size")
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
@@ -183,6 +184,8 @@ def _cmd_replay(argv: Sequence[str]) -> int:
     matrix = read_matrix(args.matrix)
     names = _pick_models(matrix, args)
     opts = _overrides(args)
+    if opts.pop("max_cost_usd", None) is not None:
+        raise ConfigError("`--max-cost-usd` does not apply to replay: recorded scores cost nothing to replay")
     opts.setdefault("seed", 0)
     if len(names) == 2:
         a, b = matrix[names[0]], matrix[names[1]]

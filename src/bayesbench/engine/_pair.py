@@ -14,7 +14,7 @@ from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
-from ._settings import RunSettings, engine_config
+from ._settings import RunSettings, engine_config, spent_usd
 
 
 def as_model_callable(model: Any) -> Any:
@@ -100,6 +100,7 @@ class PairRun:
         self._records_start = len(executor.records) if executor is not None else 0
         self.calls_per_record = 1  # a task function asks both models in one record
         self.names = ("model_a", "model_b")  # display names of the two sides
+        self.cost_budget_hit = False
         self.problems = problems
         self.settings = settings
         self.posterior_factory = posterior_factory
@@ -131,7 +132,13 @@ class PairRun:
         if self.journal is not None:
             start = len(self.scores_a) - len(a)
             self.journal.batch(self.order[start:len(self.scores_a)], {"model_a": a, "model_b": b}, self.decision)
-        return self.decision.status != "CONTINUE"
+        if self.decision.status != "CONTINUE":
+            return True
+        budget = self.settings.max_cost_usd
+        if budget is not None and spent_usd(self.executor, self._records_start) >= budget:
+            self.cost_budget_hit = True
+            return True
+        return False
 
     def status_text(self) -> str:
         if self.decision is None:
@@ -172,7 +179,10 @@ class PairRun:
         """No more data: close the test if it is still undecided and build the result."""
         if self.decision is None or self.decision.status == "CONTINUE":
             self.decision = self.test.close()
-            self.stop_reason = "budget_exhausted" if self.limit < len(self.problems) else "bank_exhausted"
+            if self.cost_budget_hit:
+                self.stop_reason = "cost_budget_exhausted"
+            else:
+                self.stop_reason = "budget_exhausted" if self.limit < len(self.problems) else "bank_exhausted"
         else:
             self.stop_reason = self.decision.reason
         return self.result(stop_reason=self.stop_reason)

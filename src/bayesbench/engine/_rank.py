@@ -13,7 +13,7 @@ from ._loop import LoopAborted, run_loop, shuffled_order
 from ._pair import as_model_callable, _error_score, _update_many, apply_score_fn, check_dataset, check_score
 from ._progress import Progress
 from ._results import RankedModel, RankingResult
-from ._settings import RunSettings, check_ranking, engine_config
+from ._settings import RunSettings, check_ranking, engine_config, spent_usd
 
 
 def _tie_groups(order: list[str], claims: set[tuple[str, str]]) -> list[list[str]]:
@@ -65,6 +65,7 @@ async def rank_async(
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     scores: dict[str, dict[int, float]] = {m: {} for m in names}
     records_start = len(executor.records)
+    cost_budget_hit: list[bool] = []
 
     async def score_one(model: str, index: int) -> float:
         problem = problems[index]
@@ -88,7 +89,12 @@ async def rank_async(
         race.update(update)
         if journal is not None:
             journal.batch([index for index, _ in batch], update, None)
-        return (not fixed) and race.done()
+        if (not fixed) and race.done():
+            return True
+        if settings.max_cost_usd is not None and spent_usd(executor, records_start) >= settings.max_cost_usd:
+            cost_budget_hit.append(True)
+            return True
+        return False
 
     progress = Progress("ranking", limit, enabled=verbose)
     try:
@@ -105,7 +111,10 @@ async def rank_async(
             executor.close()
     if not race.done():
         race.close()
-    stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
+    if cost_budget_hit:
+        stop_reason = "cost_budget_exhausted"
+    else:
+        stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
     progress.close(stop_reason)
 
     result = build_ranking_result(

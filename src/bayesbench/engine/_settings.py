@@ -30,6 +30,7 @@ class RunSettings:
     batch_size: int = 8
     max_concurrency: int = 8
     max_problems: int | None = None
+    max_cost_usd: float | None = None
     on_error: str = "raise"
     retry: RetryPolicy | None = None
     timeout: float | None = None
@@ -43,6 +44,8 @@ class RunSettings:
         positive_int("batch_size", self.batch_size)
         positive_int("max_concurrency", self.max_concurrency)
         positive_int("max_problems", self.max_problems, allow_none=True)
+        if self.max_cost_usd is not None and finite_float("max_cost_usd", self.max_cost_usd) <= 0:
+            raise ConfigError(f"`max_cost_usd` must be a positive number of dollars or None, got {self.max_cost_usd!r}")
         one_of("rule", self.rule, RULES)
         one_of("on_error", self.on_error, ON_ERROR)
         one_of("goal", self.goal, GOALS)
@@ -108,3 +111,10 @@ def check_ranking(settings: RunSettings, n_models: int) -> None:
             f"`rule` for ranking must be one of {', '.join(repr(r) for r in RANK_RULES)}, got {settings.rule!r} "
             "(the original posterior rule is available for two-model comparisons only)"
         )
+
+
+def spent_usd(executor: Any, since: int) -> float:
+    """Dollars the live (non-cached) calls made since record ``since`` cost, per the price table."""
+    if executor is None:
+        return 0.0
+    return sum(r.cost_usd for r in executor.records[since:] if r.cost_usd and not getattr(r, "cached", False))
