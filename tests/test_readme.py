@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,11 @@ def test_python_example_runs(index, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_cli_example_runs(command):
+def test_cli_example_runs(command, tmp_path):
+    # run where a user would, beside a copy of examples/, so files the commands write stay out of the repo
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     args = shlex.split(command)
-    out = subprocess.run([sys.executable, "-m", "bayesbench.cli", *args[1:]], cwd=ROOT, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "bayesbench.cli", *args[1:]], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
