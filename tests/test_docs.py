@@ -1,5 +1,5 @@
 """Every ```python example in docs/ runs, except blocks marked `<!-- no-run: reason -->` (real paid
-endpoints). Each runs in its own interpreter from the repository root."""
+endpoints). Each runs in its own interpreter in an empty directory, so files it writes stay out of the repo."""
 
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ def test_docs_have_examples():
 
 @pytest.mark.parametrize("code", EXAMPLES)
 def test_docs_example_runs(code, tmp_path):
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
