@@ -84,17 +84,19 @@ class RunJournal:
         return cls(store, run_id, seed, resumed=False)
 
     def batch(self, problem_ids: Sequence[int], scores: Mapping[str, Sequence[float]], decision: Any) -> None:
-        for k, pid in enumerate(problem_ids):
-            self.store.record_scores(self.run_id, str(pid), {m: float(v[k]) for m, v in scores.items()})
+        """The batch's scores and the decision taken after it, in one store transaction."""
+        by_problem = {str(pid): {m: float(v[k]) for m, v in scores.items()} for k, pid in enumerate(problem_ids)}
+        payload = None
         if decision is not None:
-            self.store.record_decision(self.run_id, {
+            payload = {
                 "n": decision.n,
                 "status": decision.status,
                 "log_evalues": {k: float(v) for k, v in decision.log_e.items()},
                 "cs": [float(decision.cs[0]), float(decision.cs[1])],
                 "estimate": float(decision.estimate),
                 "reason": decision.reason,
-            })
+            }
+        self.store.record_batch(self.run_id, by_problem, payload)
 
     def finish(self, summary: Mapping[str, Any]) -> None:
         """Mark the run finished. A run that raised stays 'running', so the next identical run resumes it."""

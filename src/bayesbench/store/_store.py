@@ -435,14 +435,26 @@ class Store:
     # ------------------------------------------------------------------ scores and decisions
     def record_scores(self, run_id: str, problem_id: str, scores: Mapping[str, float]) -> None:
         """Store ``{model: score}`` for one problem; re-recording a (problem, model) replaces it."""
+        self.record_batch(run_id, {problem_id: scores})
+
+    def record_batch(
+        self,
+        run_id: str,
+        scores: Mapping[str, Mapping[str, float]],
+        decision: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One engine batch in ONE transaction: ``{problem_id: {model: score}}`` (re-recording a
+        (problem, model) replaces it) and, optionally, the decision taken after it."""
         rows = []
-        for model, score in scores.items():
-            if isinstance(score, bool):
-                score = float(score)
-            if not isinstance(score, (int, float)) or not math.isfinite(score):
-                raise StoreError(f"score for model {model!r} must be a finite number, got {score!r}")
-            rows.append({"run_id": run_id, "problem_id": str(problem_id), "model": str(model), "score": float(score)})
-        if not rows:
+        for problem_id, by_model in scores.items():
+            for model, score in by_model.items():
+                if isinstance(score, bool):
+                    score = float(score)
+                if not isinstance(score, (int, float)) or not math.isfinite(score):
+                    raise StoreError(f"score for model {model!r} must be a finite number, got {score!r}")
+                rows.append({"run_id": run_id, "problem_id": str(problem_id), "model": str(model),
+                             "score": float(score)})
+        if not rows and decision is None:
             return
         now = time.time()
         with self._write() as conn:
@@ -454,7 +466,10 @@ class Store:
                         S.scores.c.model == r["model"],
                     )
                 )
-            conn.execute(insert(S.scores), [dict(r, created=now) for r in rows])
+            if rows:
+                conn.execute(insert(S.scores), [dict(r, created=now) for r in rows])
+            if decision is not None:
+                conn.execute(insert(S.decisions).values(**self._decision_row(run_id, decision, now)))
 
     def scores(self, run_id: str) -> list[dict[str, Any]]:
         """``[{problem_id, model, score}]`` of a run, in recording order."""
@@ -468,20 +483,21 @@ class Store:
 
     def record_decision(self, run_id: str, decision: Mapping[str, Any]) -> None:
         """Append one engine decision. Known keys ``n``, ``status``, ``log_evalues``, ``cs`` get columns."""
+        self.record_batch(run_id, {}, decision)
+
+    @staticmethod
+    def _decision_row(run_id: str, decision: Mapping[str, Any], now: float) -> dict[str, Any]:
         d = dict(decision)
         n = d.get("n")
-        with self._write() as conn:
-            conn.execute(
-                insert(S.decisions).values(
-                    run_id=run_id,
-                    n=None if n is None else int(n),
-                    status=None if d.get("status") is None else str(d["status"]),
-                    log_evalues_json=None if d.get("log_evalues") is None else _dumps(d["log_evalues"]),
-                    cs_json=None if d.get("cs") is None else _dumps(d["cs"]),
-                    payload_json=_dumps(d),
-                    created=time.time(),
-                )
-            )
+        return {
+            "run_id": run_id,
+            "n": None if n is None else int(n),
+            "status": None if d.get("status") is None else str(d["status"]),
+            "log_evalues_json": None if d.get("log_evalues") is None else _dumps(d["log_evalues"]),
+            "cs_json": None if d.get("cs") is None else _dumps(d["cs"]),
+            "payload_json": _dumps(d),
+            "created": now,
+        }
 
     def decisions(self, run_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:
