@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def check_score(value: Any, settings: RunSettings, where: str) -> float:
     return score
 
 
+@functools.lru_cache(maxsize=64)
 def _score_fn_arity(score_fn: Callable[..., Any]) -> int:
+    """2 for ``score_fn(problem, response)``, 1 for ``score_fn(response)`` (read once per function)."""
     try:
         params = [
             p
@@ -77,7 +80,11 @@ def _score_fn_arity(score_fn: Callable[..., Any]) -> int:
 
 
 async def apply_score_fn(score_fn: Callable[..., Any], problem: Any, response: Any) -> Any:
-    value = score_fn(problem, response) if _score_fn_arity(score_fn) == 2 else score_fn(response)
+    try:
+        arity = _score_fn_arity(score_fn)
+    except TypeError:  # an unhashable callable object: read its signature each time
+        arity = _score_fn_arity.__wrapped__(score_fn)
+    value = score_fn(problem, response) if arity == 2 else score_fn(response)
     if inspect.isawaitable(value):
         value = await value
     return value

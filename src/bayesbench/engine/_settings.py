@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .._validate import finite_float, in_open_interval, one_of, positive_int
@@ -76,13 +76,9 @@ class RunSettings:
         """A copy whose seed is fixed (drawn now and recorded if the user gave none)."""
         if self.seed is not None:
             return self
-        from dataclasses import replace
-
         return replace(self, seed=secrets.randbits(31))
 
     def replace(self, **changes: Any) -> "RunSettings":
-        from dataclasses import replace
-
         return replace(self, **changes)
 
 
