@@ -146,3 +146,8 @@ def test_run_with_a_store_records_and_reuses(tmp_path):
     assert a["run_id"] and b["run_id"] and a["run_id"] != b["run_id"]
     assert (a["winner"], a["problems_tested"]) == (b["winner"], b["problems_tested"])
     assert b["usage"]["models"]["strong_vs_weak"]["cached"] == b["usage"]["models"]["strong_vs_weak"]["calls"]
+
+
+def test_replay_rejects_a_money_budget():
+    out = run("replay", "examples/recorded_scores.csv", "--max-cost-usd", "1", cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 2 and "does not apply to replay" in out.stderr
