@@ -4,7 +4,7 @@ Decisions come from anytime-valid paired tests (betting e-processes), so a decla
 at the stated error rate however early the run stops. See docs/ for one page per concept.
 """
 
-from ._benchmark import BayesianBenchmark, BenchmarkTask, benchmark, suite
+from ._comparison import BayesianBenchmark, BenchmarkTask, benchmark, suite
 from ._oneliners import compare, is_non_discriminating, prob_a_beats_b, rank
 from ._ranker import BayesianRanker
 from ._version import __version__

@@ -82,7 +82,7 @@ def _emit_json(payload: dict[str, Any]) -> None:
 
 
 def _collect_runnables(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
-    from ._benchmark import BayesianBenchmark, BenchmarkTask
+    from ._comparison import BayesianBenchmark, BenchmarkTask
 
     found: list[tuple[str, Any]] = []
     if isinstance(namespace.get("bench"), BayesianBenchmark):

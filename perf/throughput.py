@@ -10,7 +10,7 @@ are about the executor; ``--client httpx`` uses httpx, whose own per-request cos
 process at a few hundred calls/s on a small machine (that is httpx, not the executor: the bare
 column shows the same cap; see encode/httpx#3215).
 
-    python benchmarks/throughput.py [--latency 0.05] [--waves 10] [--client raw|httpx]
+    python perf/throughput.py [--latency 0.05] [--waves 10] [--client raw|httpx]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ its verdict with the full run's (the sign of the total paired difference over al
 Then the engine's own overhead: microseconds per paired binary update and milliseconds per stopping
 check (incl. the confidence sequence) at n = 1e5, next to the posterior rule's check as the baseline.
 
-    python benchmarks/leaderboard_rules.py [--pairs 300 --seed 0 --batch 1]
+    python perf/leaderboard_rules.py [--pairs 300 --seed 0 --batch 1]
 
 The data is read from ../shared/data/open-llm-leaderboard-v1 beside the repository (or --data); it is
 never copied.

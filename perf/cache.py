@@ -4,7 +4,7 @@ Runs N prompts through an Executor backed by a fresh SQLite store against a loca
 50 ms latency (its own process), then the same N again with a new executor on the same file, as a
 re-run would. Prints both times, the ratio (target < 5 %) and the server's request counts.
 
-    python benchmarks/cache.py [--n 400] [--concurrency 8] [--latency 0.05]
+    python perf/cache.py [--n 400] [--concurrency 8] [--latency 0.05]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Accuracy of the two local LLMs the demo uses, on each benchmark subset that runs offline here.
 
-    python benchmarks/local_models_accuracy.py [--mmlu-per-subject 2] [--gsm8k 20] [--threads 1]
+    python perf/local_models_accuracy.py [--mmlu-per-subject 2] [--gsm8k 20] [--threads 1]
 
 Gemma-3-270M (base) and SmolLM2-135M-Instruct through llama.cpp in-process, one thread each. Prints
 a table with each accuracy, its 95 % interval and n, next to the chance level and any published figure

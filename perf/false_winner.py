@@ -1,6 +1,6 @@
 """False-winner rate between two EQUAL models: the original posterior rule vs the anytime engine.
 
-    python benchmarks/false_winner.py [--reps 200 --horizon 10000 --seed 0]
+    python perf/false_winner.py [--reps 200 --horizon 10000 --seed 0]
 
 Binary scores, six settings (accuracy 0.5 / 0.7 / 0.9, independent or correlated through a shared
 per-problem difficulty d ~ N(0, 1.5^2)), every rule checked after every problem up to the horizon:

