@@ -300,10 +300,6 @@ class Benchmark(abc.ABC):
         """The text that identifies an item's content; few-shot excludes items with the same text."""
         return str(record.get("question", record.get("input", record.get("prompt", ""))))
 
-    def score(self, problem: Problem, response: Any) -> float:  # pragma: no cover - abstract
-        """Score one response to ``problem`` (a dict from :meth:`problems`) in [0, 1]."""
-        raise NotImplementedError
-
     # ------------------------------------------------------------------ data
     def _load(self) -> LoadedData:
         """Run the ladder for each part and merge the parts (their sources as ``"<source> [tasks]; ..."``)."""
