@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bayesbench.benchmarks import DROP, GSM8K, MMLU, BigBenchHard, Benchmark, HellaSwag, HumanEval
+from bayesbench.benchmarks import DROP, GSM8K, MMLU, Benchmark, BigBenchHard, HellaSwag, HumanEval
 from bayesbench.benchmarks._base import LoadedData, Problem, Record
 from bayesbench.benchmarks._data import PackageFile, dir_rows
 from bayesbench.errors import DatasetError

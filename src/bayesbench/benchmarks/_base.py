@@ -15,10 +15,11 @@ import asyncio
 import difflib
 import inspect
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
 from .._validate import positive_int
 from ..errors import ConfigError, DatasetError, MissingDependencyError, ModelError, ScoringError
@@ -348,7 +349,7 @@ class Benchmark(abc.ABC):
                     tried.append(f"hub: {exc.reason} (fix: connect to the network; `datasets` then caches it)")
                 except MissingDependencyError as exc:
                     missing_dependency = exc
-                    tried.append(f"hub: needs the `datasets` library (fix: pip install \"bayesbench[datasets]\")")
+                    tried.append("hub: needs the `datasets` library (fix: pip install \"bayesbench[datasets]\")")
         where = "no data source worked" if self.source == "auto" else f"source={self.source!r} found no data"
         message = f"{what}: {where}. Tried: " + "; ".join(tried) + "."
         if self.source != "auto":

