@@ -105,11 +105,13 @@ class Calls:
         self, model: Any, fn: Callable[..., Any], name: str, jobs: list[tuple[str, str]]
     ) -> list[CallRecord]:
         """One record per ``(problem_id, prompt)`` job, in order; a record has ``response`` or ``error``."""
-        batch_generate = getattr(model, "batch_generate", None)
-        if self.batch_size is None or not callable(batch_generate):
+        from ..models import supports_batch
+
+        if self.batch_size is None or not supports_batch(model):
             return list(await asyncio.gather(
                 *(self.executor.call(name, fn, prompt, problem_id=pid) for pid, prompt in jobs)
             ))
+        batch_generate = getattr(model, "__bayesbench_model__", model).batch_generate  # through as_callable wrappers
         size = self.batch_size
         groups = [jobs[i:i + size] for i in range(0, len(jobs), size)]
         batches = await asyncio.gather(*(
