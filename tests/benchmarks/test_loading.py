@@ -138,6 +138,23 @@ def test_every_data_package_is_pinned_in_its_error_and_the_docs() -> None:
         assert f"`{spec.distribution}=={spec.version}`" in docs, f"docs/benchmarks.md lacks {suite.name}'s pin"
 
 
+def test_the_hub_rung_through_datasets(tmp_path) -> None:
+    """The real `datasets.load_dataset` path, offline: a local dataset folder stands in for a hub id."""
+    hub = tmp_path / "hub_copy"
+    _write(hub / "test.jsonl", [{"q": "5+5", "a": "10"}, {"q": "1+2", "a": "3"}])
+    _write(hub / "train.jsonl", [{"q": "0+0", "a": "0"}])
+
+    class FromHub(Tiny):
+        package = None
+        hub_path = str(hub)
+        shot_split = "train"
+
+    bench = FromHub(n_shots=1, cache_dir=tmp_path / "cache")
+    assert bench.data_source == f"hub:{hub}"
+    problems = bench.problems()
+    assert [p["expected_output"] for p in problems] == ["10", "3"] and problems[0]["shot_ids"] == ["train/0"]
+
+
 def test_suite_sources_per_rung(fixtures) -> None:
     assert MMLU(data_dir=fixtures / "mmlu_hub").data_source == f"data_dir:{fixtures / 'mmlu_hub'}"
     assert GSM8K(data_dir=fixtures / "gsm8k").data_source.startswith("data_dir:")

@@ -273,15 +273,16 @@ class Benchmark(abc.ABC):
 
     def load_from_hub(self, part: str | None) -> LoadedData:
         """The evaluation split (and the few-shot split, if any) of ``hub_path`` through ``datasets``."""
-        assert self.hub_path is not None  # the ladder only calls this when there is a hub dataset
+        path = self.hub_path
+        assert path is not None  # the ladder only calls this when there is a hub dataset
 
         def split(name: str) -> dict[str, list[Record]]:
-            rows = hub_rows(self.hub_path, name=self.hub_config, split=name,  # type: ignore[arg-type]
-                            cache_dir=self.cache_dir, feature=f"Loading {self.name} from the Hugging Face hub")
+            rows = hub_rows(path, name=self.hub_config, split=name, cache_dir=self.cache_dir,
+                            feature=f"Loading {self.name} from the Hugging Face hub")
             return self.to_records(rows, name)
 
         test = split(self.eval_split)
-        return LoadedData(test, split(self.shot_split) if self.shot_split else {}, f"hub:{self.hub_path}")
+        return LoadedData(test, split(self.shot_split) if self.shot_split else {}, f"hub:{path}")
 
     def _parts(self) -> list[str | None]:
         """What the ladder resolves separately: the whole suite (``[None]``); BBH resolves per task."""
