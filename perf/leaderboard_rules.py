@@ -2,14 +2,19 @@
 
 Each recorded model answers question j with its recorded 0/1. For random model pairs (and a few
 random 7-model rankings) every rule replays the questions in a seeded random order, and we compare
-its verdict with the full run's (the sign of the total paired difference over all 493 questions).
+its verdict with the full run's (the sign of the total paired difference over all questions).
 Then the engine's own overhead: microseconds per paired binary update and milliseconds per stopping
 check (incl. the confidence sequence) at n = 1e5, next to the posterior rule's check as the baseline.
 
-    python perf/leaderboard_rules.py [--pairs 300 --seed 0 --batch 1]
+    python perf/leaderboard_rules.py --data DIR [--pairs 300 --seed 0 --batch 1]
 
-The data is read from ../shared/data/open-llm-leaderboard-v1 beside the repository (or --data); it is
-never copied.
+The data: per-question results of the public Hugging Face Open LLM Leaderboard (v1) "details", one CSV per
+benchmark (``.csv`` or ``.csv.gz``) in DIR, each with a header ``model,<question id>,...``, one row per model
+(its Hugging Face id) and 0/1 per question (1 = answered correctly). The files are joined on ``model``
+(models present in every file), questions in file-name order. The README's table used the tinyBenchmarks
+anchor questions of five benchmarks (M_tinyarc, M_tinygsm8k, M_tinyhellaswag, M_tinytruthfulqa,
+M_tinywinogrande: 1989 models x 493 questions), which the team keeps in ../shared/data/open-llm-leaderboard-v1
+beside the repository (the default DIR); that copy is for development only and is never put in the repository.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -28,19 +34,62 @@ from bayesbench.stats import EngineConfig, PairedSequentialTest, RankingRace, ma
 from bayesbench.stats._posteriors import beta_prob_greater
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "open-llm-leaderboard-v1"
-FILES = ["M_tinyarc", "M_tinygsm8k", "M_tinyhellaswag", "M_tinytruthfulqa", "M_tinywinogrande"]
 RULES = ["anytime", "full_benchmark", "posterior", "fixed"]
+LAYOUT = (
+    "one CSV per benchmark (.csv or .csv.gz), header 'model,<question id>,...', one row per model, 0/1 per question"
+)
+
+
+class DataError(Exception):
+    """The --data directory is missing or a file in it is not in the leaderboard layout."""
+
+
+def data_files(data_dir: Path) -> list[Path]:
+    """The leaderboard files in ``data_dir``, sorted by name."""
+    if not data_dir.is_dir():
+        raise DataError(
+            f"--data {data_dir} is not a directory. Pass --data DIR with the Open LLM Leaderboard v1 per-question "
+            f"results ({LAYOUT}); the team's copy is ../shared/data/open-llm-leaderboard-v1 beside the repository"
+        )
+    files = sorted(p for p in data_dir.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz")))
+    if not files:
+        raise DataError(f"--data {data_dir} holds no .csv or .csv.gz files; expected {LAYOUT}")
+    return files
+
+
+def _open(path: Path) -> IO[str]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", newline="")
+    return open(path, newline="")
+
+
+def read_table(path: Path) -> dict[str, np.ndarray]:
+    """One file as ``{model: 0/1 vector}``; a clear ``DataError`` for anything not in the layout."""
+    with _open(path) as fh:
+        rows = csv.reader(fh)
+        header = next(rows, None)
+        if not header or header[0].strip().lower() != "model" or len(header) < 2:
+            raise DataError(f"{path}: the first row must be 'model,<question id>,...', got {str(header)[:80]}")
+        table = {}
+        for line, row in enumerate(rows, start=2):
+            if len(row) != len(header):
+                raise DataError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
+            values = row[1:]
+            if any(v not in ("0", "1") for v in values):
+                bad = next(v for v in values if v not in ("0", "1"))
+                raise DataError(f"{path}:{line}: every question value must be 0 or 1, got {bad!r}")
+            table[row[0]] = np.asarray(values, dtype=np.int8)
+    if not table:
+        raise DataError(f"{path} has a header but no model rows")
+    return table
 
 
 def load(data_dir: Path) -> tuple[list[str], np.ndarray]:
-    """Join the five files on `model`: (model names, (models, questions) 0/1 matrix)."""
-    tables = []
-    for name in FILES:
-        with gzip.open(data_dir / f"{name}.csv.gz", "rt", newline="") as fh:
-            rows = csv.reader(fh)
-            next(rows)
-            tables.append({r[0]: np.asarray(r[1:], dtype=np.int8) for r in rows})
+    """Join the files on `model`: (model names, (models, questions) 0/1 matrix)."""
+    tables = [read_table(path) for path in data_files(data_dir)]
     common = sorted(set.intersection(*(set(t) for t in tables)))
+    if len(common) < 2:
+        raise DataError(f"--data {data_dir}: only {len(common)} model(s) appear in every file; need at least 2")
     matrix = np.stack([np.concatenate([t[m] for t in tables]) for m in common])
     return common, matrix
 
@@ -208,19 +257,25 @@ def _cpus() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pairs", type=int, default=300)
-    p.add_argument("--seed", type=int, default=0)
+    doc = __doc__ or ""
+    p = argparse.ArgumentParser(
+        description=doc.split("\n\n")[0], epilog=doc[doc.index("The data:"):],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--pairs", type=int, default=300, help="random model pairs replayed by every rule (default 300)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the pairs, the orders and the rankings (default 0)")
     p.add_argument("--batch", type=int, default=1, help="problems per update (the run loop uses 8)")
     p.add_argument("--models", type=int, default=7, help="models per ranking (6-8)")
-    p.add_argument("--rank-seeds", type=int, default=3)
-    p.add_argument("--data", type=Path, default=DATA)
-    p.add_argument("--skip-overhead", action="store_true")
+    p.add_argument("--rank-seeds", type=int, default=3, help="rankings per rule (default 3)")
+    p.add_argument("--data", type=Path, default=DATA, metavar="DIR",
+                   help=f"the leaderboard files ({LAYOUT}); default: {DATA}")
+    p.add_argument("--skip-overhead", action="store_true", help="skip the engine-overhead timing table")
     args = p.parse_args(argv)
-    if not args.data.exists():
-        print(f"data directory {args.data} not found; pass --data", file=sys.stderr)
+    try:
+        names, matrix = load(args.data)
+    except DataError as exc:
+        print(f"leaderboard_rules: {exc}", file=sys.stderr)
         return 2
-    names, matrix = load(args.data)
     print(f"# leaderboard_rules: {matrix.shape[0]} models x {matrix.shape[1]} questions")
     pairs_table(matrix, args.pairs, args.seed, args.batch)
     ranking_table(matrix, list(range(args.seed, args.seed + args.rank_seeds)), args.models, args.batch)

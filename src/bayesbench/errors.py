@@ -14,6 +14,7 @@ __all__ = [
     "ScoringError",
     "StoreError",
     "MissingDependencyError",
+    "missing_dependency",
 ]
 
 

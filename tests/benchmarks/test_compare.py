@@ -65,3 +65,9 @@ def test_arguments_are_validated() -> None:
         compare_models(model1=str, model2=str, benchmark=None)
     with pytest.raises(ConfigError, match="differ"):
         compare_models(model1=str, model2=str, model1_name="a", model2_name="a", benchmark=MMLU(tasks=["anatomy"]))
+
+
+def test_the_documented_import_path_is_the_same_function() -> None:
+    import bayesbench.benchmarks
+
+    assert compare_models is bayesbench.benchmarks.compare_models

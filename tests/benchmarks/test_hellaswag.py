@@ -39,8 +39,8 @@ def test_generative_oracle_exact_accuracy() -> None:
 
 
 class LoglikModel:
-    """Sum log-prob = -bytes for the gold ending and -sqrt(1.5) x bytes for the others (irrational: no ties): acc_norm is always right,
-    raw acc only when the gold ending is short enough."""
+    """Sum log-prob = -bytes for the gold ending and -sqrt(1.5) x bytes for the others (irrational: no ties):
+    acc_norm is always right, raw acc only when the gold ending is short enough."""
 
     def __init__(self, gold: dict[str, int]) -> None:
         self.gold = gold

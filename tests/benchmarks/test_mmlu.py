@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bayesbench.benchmarks import MMLU, MMLUTask, BenchmarkResult, ScoreEstimate
+from bayesbench.benchmarks import MMLU, BenchmarkResult, MMLUTask, ScoreEstimate
 from bayesbench.benchmarks._data import hub_rows
 from bayesbench.benchmarks._mmlu import _convert
 from bayesbench.errors import ConfigError, DatasetError, MissingDependencyError

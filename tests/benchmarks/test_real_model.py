@@ -56,3 +56,23 @@ def test_mmlu_generation_with_a_real_model(smollm2) -> None:
     result = bench.evaluate(smollm2, max_concurrency=1, max_retries=0)
     assert result.n_errors == 0 and result.n_problems == 2
     assert all(isinstance(r.prediction, str) and r.score in (0.0, 1.0) for r in result.records)
+
+
+@pytest.mark.timeout(600)
+def test_batch_size_through_the_real_models_batch_generate(smollm2, monkeypatch) -> None:
+    bench = MMLU(tasks=["marketing"], n_shots=0, n_problems_per_task=3,
+                 confinement_instructions="Answer with only the letter (A, B, C, or D).")
+    one_by_one = bench.evaluate(smollm2, max_concurrency=1, max_retries=0)
+    sizes: list[int] = []
+    real_batch = smollm2.batch_generate
+
+    def counted(prompts: list[str]) -> list:
+        sizes.append(len(prompts))
+        return real_batch(prompts)
+
+    monkeypatch.setattr(smollm2, "batch_generate", counted)  # observe the real method, do not replace it
+    batched = bench.evaluate(smollm2, batch_size=2, max_concurrency=1, max_retries=0)
+    assert sorted(sizes) == [1, 2] and batched.n_errors == 0 and batched.n_problems == 3
+    # greedy decoding: the batched answers are the same real answers, scored the same
+    assert [r.prediction for r in batched.records] == [r.prediction for r in one_by_one.records]
+    assert [r.score for r in batched.records] == [r.score for r in one_by_one.records]

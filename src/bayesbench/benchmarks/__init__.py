@@ -1,13 +1,16 @@
 """Standard benchmark suites: MMLU, HellaSwag, DROP, BIG-Bench Hard, HumanEval and GSM8K.
 
-Each suite loads its data (``data_dir``, else an installed data package, else the Hugging Face hub), builds the
-usual prompts with seeded subsets and few-shot examples, and ``evaluate(model)`` returns a
-:class:`BenchmarkResult` whose numbers carry confidence intervals. See docs/benchmarks.md.
+Each suite loads its data (``data_dir``, else an installed data package, else the Hugging Face hub: the ladder
+the :class:`Benchmark` base runs for all of them), builds the usual prompts with seeded subsets and few-shot
+examples, and ``evaluate(model)`` returns a :class:`BenchmarkResult` whose numbers carry confidence intervals.
+A new suite is a :class:`Benchmark` subclass with its hooks (it returns :class:`LoadedData` and names its
+:class:`PackageFile`). See docs/benchmarks.md.
 """
 
-from ._base import Benchmark
+from ._base import Benchmark, LoadedData
 from ._bbh import BigBenchHard, BigBenchHardTask, vendored_tasks
 from ._compare import HeadToHead, compare_models
+from ._data import PackageFile
 from ._drop import DROP
 from ._gsm8k import GSM8K
 from ._hellaswag import HellaSwag, HellaSwagTask
@@ -26,8 +29,10 @@ __all__ = [
     "HellaSwag",
     "HellaSwagTask",
     "HumanEval",
+    "LoadedData",
     "MMLU",
     "MMLUTask",
+    "PackageFile",
     "PredictionRecord",
     "ScoreEstimate",
     "compare_models",

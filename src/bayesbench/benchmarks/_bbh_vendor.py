@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 MAX_EXAMPLES = 250
 SEED = 0
@@ -79,7 +80,8 @@ def convert(benchmark_tasks: Path, out_dir: Path) -> dict[str, int]:
             "canary": task.get("canary", ""),
             "examples": rows,
         }
-        (out_dir / f"{bbh_name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+        (out_dir / f"{bbh_name}.json").write_text(text, encoding="utf-8")
         counts[bbh_name] = len(rows)
     return counts
 

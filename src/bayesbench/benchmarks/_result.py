@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import missing_dependency
 
@@ -45,7 +46,7 @@ class ScoreEstimate:
         return {"value": self.value, "ci": list(self.ci), "n": self.n, "method": self.method, "level": self.level}
 
     @classmethod
-    def from_scores(cls, scores: Sequence[float], *, level: float = 0.95) -> "ScoreEstimate":
+    def from_scores(cls, scores: Sequence[float], *, level: float = 0.95) -> ScoreEstimate:
         """Mean of ``scores`` with a Wilson interval if all are 0/1, else a clipped normal interval."""
         n = len(scores)
         if n == 0:

@@ -45,6 +45,7 @@ async def rank_async(
     executor: Executor | None = None,
     store: Any = None,
 ) -> RankingResult:
+    """Rank ``models`` on ``dataset`` with the sequential race (the async engine behind ``rank``)."""
     check_ranking(settings, len(models))
     models = {name: as_model_callable(fn) for name, fn in models.items()}
     if score_fn is None:

@@ -117,6 +117,7 @@ class CachedCompletion(str):
 
 
 def is_async_callable(fn: Callable[..., Any]) -> bool:
+    """True for an ``async def`` function or an object whose ``__call__`` is one."""
     if inspect.iscoroutinefunction(fn):
         return True
     call = getattr(fn, "__call__", None)

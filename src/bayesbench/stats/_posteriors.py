@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import special, stats
@@ -83,7 +83,7 @@ class Posterior(ABC):
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
         return float(lo), float(hi)
 
-    def prob_greater(self, other: "Posterior", *, n_samples: int = 100000, seed: int = 0) -> float:
+    def prob_greater(self, other: Posterior, *, n_samples: int = 100000, seed: int = 0) -> float:
         """P(this model's mean > the other's), independent posteriors (default: seeded Monte Carlo)."""
         rng = np.random.default_rng(seed)
         return float(np.mean(self.sample(n_samples, rng) > other.sample(n_samples, rng)))
@@ -237,7 +237,8 @@ class NormalPosterior(Posterior):
 
     def prob_greater(self, other: Posterior, *, n_samples: int = 100000, seed: int = 0) -> float:
         """Normal approximation to the difference of the two marginals (matched variances)."""
-        if isinstance(other, (NormalPosterior, BetaPosterior)) and math.isfinite(self.variance) and math.isfinite(other.variance):
+        comparable = isinstance(other, (NormalPosterior, BetaPosterior))
+        if comparable and math.isfinite(self.variance) and math.isfinite(other.variance):
             return _normal_prob(self.mean, self.variance, other.mean, other.variance)
         return super().prob_greater(other, n_samples=n_samples, seed=seed)
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
 from ..errors import ConfigError, ScoringError
 from ._rules import fixed_n_paired_test
+from ._scores import Scores
 from ._sequential import EngineConfig, PairedSequentialTest
 
 __all__ = ["RankingRace"]
@@ -105,7 +107,7 @@ class RankingRace:
         i = self._index(model)
         return self._sums[i] / self._n[i] if self._n[i] else float("nan")
 
-    def update(self, scores: Mapping[str, Sequence[float]]) -> None:
+    def update(self, scores: Mapping[str, Scores]) -> None:
         """Feed one batch: the same problems, in dispatch order, for every active model."""
         if self._closed:
             raise ConfigError("this race is closed; build a new RankingRace to race again")
@@ -295,8 +297,8 @@ class RankingRace:
         order = np.argsort(p, kind="stable")
         thr = self.cfg.alpha / (self._M - np.arange(self._M))
         fail = p[order] > thr
-        r = int(np.argmax(fail)) if fail.any() else self._M
-        for q in order[:r]:
+        n_rejected = int(np.argmax(fail)) if fail.any() else self._M
+        for q in order[:n_rejected]:
             self._direct[keys[q]] = True
         self._closure = _transitive_closure(self._direct)
 

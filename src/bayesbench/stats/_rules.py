@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from scipy import special, stats
 
 from ..errors import ConfigError, ScoringError
 from ._posteriors import BetaPosterior, Posterior, beta_prob_greater
-from ._scores import paired
+from ._scores import Scores, paired
 from ._sequential import Decision, EngineConfig, PairedSequentialTest
 
 __all__ = [
@@ -44,7 +45,7 @@ class PairTest(Protocol):
 
     rule: str
 
-    def update(self, a: Sequence[float], b: Sequence[float]) -> Decision: ...
+    def update(self, a: Scores, b: Scores) -> Decision: ...
 
     def close(self) -> Decision: ...
 
@@ -193,7 +194,7 @@ class PosteriorThresholdTest:
         rng = np.random.default_rng([self.seed, step])
         return float(np.mean(pa.sample(self.mc_samples, rng) > pb.sample(self.mc_samples, rng)))
 
-    def update(self, a: Sequence[float], b: Sequence[float]) -> Decision:
+    def update(self, a: Scores, b: Scores) -> Decision:
         oa, ob = paired(a, b, self._lo, self._hi)
         if self._decision.status != "CONTINUE":
             return self._decision
@@ -245,8 +246,8 @@ class FixedTestResult:
 
 
 def fixed_n_paired_test(
-    a: Sequence[float],
-    b: Sequence[float],
+    a: Scores,
+    b: Scores,
     alpha: float = 0.05,
     *,
     score_range: tuple[float, float] = (0.0, 1.0),
@@ -283,7 +284,8 @@ def fixed_n_paired_test(
         sd = float(z.std(ddof=1)) if n > 1 else 0.0
         if n < 2 or sd == 0.0:
             status = "UNDECIDED" if est == 0 or n < 2 else ("A" if est > 0 else "B")
-            return FixedTestResult(status, 0.0 if status != "UNDECIDED" else 1.0, est, (est, est), n, method, float(alpha))
+            p_value = 0.0 if status != "UNDECIDED" else 1.0
+            return FixedTestResult(status, p_value, est, (est, est), n, method, float(alpha))
         tstat = est / (sd / math.sqrt(n))
         p = float(2 * stats.t.sf(abs(tstat), n - 1))
         h = float(stats.t.ppf(1 - alpha / 2, n - 1)) * sd / math.sqrt(n)
@@ -322,7 +324,7 @@ class FixedNTest:
         cs = e.confidence_sequence() if cs is None else cs
         return Decision(status, e.n, e.log_e_values(), cs, e.estimate, reason, self.rule)  # type: ignore[arg-type]
 
-    def update(self, a: Sequence[float], b: Sequence[float]) -> Decision:
+    def update(self, a: Scores, b: Scores) -> Decision:
         if self.result is not None:
             raise ConfigError("this fixed-n test was already closed; build a new one with make_pair_test('fixed', cfg)")
         lo, hi = self.cfg.score_range
@@ -347,7 +349,7 @@ class FixedNTest:
 
 
 # ------------------------------------------------------------------------------------ paired posterior
-def paired_prob_a_beats_b(a: Sequence[float], b: Sequence[float]) -> float:
+def paired_prob_a_beats_b(a: Scores, b: Scores) -> float:
     """Paired posterior probability that A is better than B (descriptive, not a stopping rule).
 
     Binary scores: θ = P(A right | discordant) ~ Beta(½ + n10, ½ + n01), returns P(θ > ½).

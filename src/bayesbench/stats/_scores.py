@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from ..errors import ScoringError
 
+#: Scores as the rules take them: a sequence of numbers or a 1-D numpy array.
+Scores: TypeAlias = "Sequence[float] | np.ndarray"
 
-def as_scores(name: str, values: Sequence[float] | np.ndarray, lo: float, hi: float) -> np.ndarray:
+
+def as_scores(name: str, values: Scores, lo: float, hi: float) -> np.ndarray:
     """Return ``values`` as a 1-D float array, or raise ScoringError naming the first bad index."""
     arr = values if isinstance(values, np.ndarray) else np.asarray(values)
     if arr.ndim != 1:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
 from ..errors import ConfigError
-from ._scores import paired
+from ._scores import Scores, paired
 
 __all__ = ["Status", "EngineConfig", "Decision", "PairedSequentialTest"]
 
@@ -35,9 +35,9 @@ DEFAULT_LAMBDAS: tuple[float, ...] = tuple(float(x) for x in np.geomspace(0.005,
 _TERMINAL = ("A", "B", "EQUIVALENT", "UNDECIDED")
 _BIN_VALS = np.array([1.0, -1.0, 0.0])
 _BIN_Z = np.array([-1.0, 0.0, 1.0])
-_MAX_DISTINCT = 64
+_MAX_DISTINCT = 64  # keep Z as a value->count table while it has at most this many distinct values
 _CS_SLACK = 1e-3
-_NO_CROSS = {n: np.full(n, -1) for n in (2, 4)}  # shared "no side crossed" result (never mutated)  # keep Z as a value->count table while it has at most this many distinct values
+_NO_CROSS = {n: np.full(n, -1) for n in (2, 4)}  # shared "no side crossed" result (never mutated)
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,7 @@ class PairedSequentialTest:
         return (float(self._m[-2]), float(self._m[-1]))
 
     # ------------------------------------------------------------------ updates
-    def update(self, a: Sequence[float], b: Sequence[float]) -> Decision:
+    def update(self, a: Scores, b: Scores) -> Decision:
         """Feed one batch of paired scores IN DISPATCH ORDER (a[i], b[i] = the same problem)."""
         xa, xb = paired(a, b, self._lo, self._hi)
         k = xa.shape[0]
@@ -411,7 +411,7 @@ class PairedSequentialTest:
             if S == 2 and (zi == 1.0 or zi == -1.0 or zi == 0.0):
                 if zi == 0.0:
                     return first
-                rows = (0,) if zi == 1.0 else (1,)
+                rows: tuple[int, ...] = (0,) if zi == 1.0 else (1,)
             else:
                 rows = tuple(range(S))
             sub = ell[rows[0]] if len(rows) == 1 else ell[:S]
@@ -448,7 +448,7 @@ class PairedSequentialTest:
         np.maximum(self._max, cur[:S].max(axis=1), out=self._max)
         return first
 
-    def _decide(self, first: np.ndarray) -> tuple[str, str]:
+    def _decide(self, first: np.ndarray) -> tuple[Status, str]:
         S = self._S
         fa, fb = int(first[0]), int(first[1])
         if fa >= 0 or fb >= 0:

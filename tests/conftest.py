@@ -1,0 +1,15 @@
+"""Fixtures for every test folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ._shared import shared_data
+
+
+@pytest.fixture
+def leaderboard_data() -> Path:
+    """The Open LLM Leaderboard v1 files in ../shared (skip where absent, fail under CI=true)."""
+    return shared_data()
