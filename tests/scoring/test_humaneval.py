@@ -96,6 +96,44 @@ def test_tuple_and_float_results_compare_exactly(problems, backend):
     assert check_humaneval(p, as_list, limits=FAST).status == "failed"
 
 
+def test_subclasses_of_builtins_cross_as_their_plain_value(problems, backend):
+    # Honest answers in a stdlib subclass (a Counter/OrderedDict for a dict, a namedtuple for a
+    # tuple) compare as the plain value they hold, as they do under the original harness.
+    p = problems["HumanEval/111"]
+    as_counter = p["canonical_solution"].replace("return dict1", "return __import__('collections').Counter(dict1)")
+    assert as_counter != p["canonical_solution"]
+    assert check_humaneval(p, as_counter, limits=FAST).passed
+    p = problems["HumanEval/107"]
+    named = p["canonical_solution"].replace(
+        "return (even_palindrome_count, odd_palindrome_count)",
+        "return __import__('collections').namedtuple('P', 'e o')(even_palindrome_count, odd_palindrome_count)",
+    )
+    assert named != p["canonical_solution"]
+    assert check_humaneval(p, named, limits=FAST).passed
+
+
+def test_a_test_that_swallows_the_candidates_failure_still_fails(problems, backend):
+    # A (hypothetical) dataset test that catches every exception around the call must not turn a
+    # candidate that raised or died into a pass.
+    p = dict(problems["HumanEval/0"])
+    p["test"] = "def check(candidate):\n    try:\n        candidate([1.0], 0.5)\n    except Exception:\n        pass\n"
+    result = check_humaneval(p, "    raise ValueError('no')\n", limits=FAST)
+    assert result.status == "failed" and "ValueError: no" in result.reason, result
+    result = check_humaneval(p, "    import os\n    os._exit(0)\n", limits=FAST)
+    assert result.status == "failed" and "before answering" in result.reason, result
+    assert check_humaneval(p, "    return True\n", limits=FAST).passed  # control: the test itself can pass
+
+
+def test_large_arguments_cross_and_a_program_that_never_reads_times_out(problems, backend):
+    p = {"prompt": "def f(s):\n", "entry_point": "f",
+         "test": "def check(candidate):\n    assert candidate('x' * 2_000_000) == 2_000_000\n"}
+    assert check_humaneval(p, "    return len(s)\n", limits=FAST).passed  # 2 MB each way through the pipe
+    stuck = "    return len(s)\nimport time\ntime.sleep(3600)\n"  # never starts serving
+    limits = SandboxLimits(cpu_seconds=2, wall_seconds=2, memory_mb=256)
+    result = check_humaneval(p, stuck, limits=limits)
+    assert result.status == "timeout", result
+
+
 def _body(text: str) -> str:
     """A function body (indented four spaces) from a dedented block."""
     return textwrap.indent(textwrap.dedent(text).lstrip("\n"), "    ")

@@ -80,7 +80,7 @@ def _proxy(box: Sandbox, entry: str, failures: list[_CandidateFailed]) -> Any:
         try:
             line = box.call(request)
         except ChannelError as exc:
-            raise _CandidateFailed(str(exc), kind=exc.kind) from None  # type: ignore[attr-defined]
+            raise _CandidateFailed(str(exc), kind=exc.kind) from None
         try:
             reply = json.loads(line)
             if not isinstance(reply, dict) or len(reply) != 1:
@@ -99,10 +99,21 @@ def _proxy(box: Sandbox, entry: str, failures: list[_CandidateFailed]) -> Any:
     return candidate
 
 
+def _compile_prompt(prompt: str) -> Any:
+    """The prompt as code: it ends inside the entry point's body (a docstring, or nothing at all)."""
+    for source in (prompt, prompt.rstrip() + "\n    pass\n"):
+        try:
+            return compile(source, "<HumanEval prompt>", "exec")
+        except SyntaxError as exc:
+            error = exc
+    raise ScoringError(f"HumanEval `prompt` is not valid Python on its own: {error}; it must end with the "
+                       f"entry point's signature (and docstring)")
+
+
 def _run_check(problem: Mapping[str, str], entry: str, candidate: Any) -> None:
     """The dataset's prompt (for its helper functions) and tests, with the entry point as the proxy."""
     namespace: dict[str, Any] = {"__name__": "bayesbench_humaneval_check"}
-    exec(compile(problem["prompt"], "<HumanEval prompt>", "exec"), namespace)  # noqa: S102 - dataset code
+    exec(_compile_prompt(problem["prompt"]), namespace)  # noqa: S102 - dataset code
     namespace[entry] = candidate
     exec(compile(problem["test"], "<HumanEval test>", "exec"), namespace)  # noqa: S102 - dataset code
     namespace[entry] = candidate

@@ -27,7 +27,7 @@ from typing import Literal
 
 from ..errors import ConfigError
 
-__all__ = ["SandboxLimits", "SandboxResult", "run_in_sandbox", "available_backends"]
+__all__ = ["SandboxLimits", "SandboxResult", "available_backends", "run_in_sandbox"]
 
 SandboxStatus = Literal["passed", "failed", "timeout", "memory", "error"]
 Backend = Literal["auto", "native", "bwrap"]
@@ -282,7 +282,11 @@ def resolve_backend(backend: str) -> str:
 
 
 class ChannelError(Exception):
-    """A call across the sandbox boundary got no valid answer (the sandbox is then killed)."""
+    """A call across the sandbox boundary got no answer: ``kind`` is "timeout", "ended" or "failed"."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 class Sandbox:
@@ -356,6 +360,7 @@ class Sandbox:
         self._req_w = self._rep_r = -1
         if channel:
             req_r, self._req_w = self._pipe()
+            os.set_blocking(self._req_w, False)  # a program that never reads must not block us
             self._rep_r, rep_w = self._pipe()
             channel_fds = [req_r, rep_w]
             passed += channel_fds
@@ -405,7 +410,7 @@ class Sandbox:
         for fd in passed:  # only the sandbox holds these ends now, so its death is an EOF here
             self._close(fd)
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -425,7 +430,10 @@ class Sandbox:
                 left = self.deadline - time.monotonic()
                 if left <= 0 or not select.select([], [self._req_w], [], left)[1]:
                     raise self._fail("timeout", "no answer within the wall-clock limit")
-                view = view[os.write(self._req_w, view[:65536]):]
+                try:
+                    view = view[os.write(self._req_w, view[:65536]):]
+                except BlockingIOError:  # select saw room for less than we offered
+                    continue
             while b"\n" not in self._buffer:
                 left = self.deadline - time.monotonic()
                 if left <= 0 or not select.select([self._rep_r], [], [], left)[0]:
@@ -446,9 +454,7 @@ class Sandbox:
             self._timed_out = True
         if kind != "ended":
             self.kill()
-        err = ChannelError(reason)
-        err.kind = kind  # type: ignore[attr-defined]
-        return err
+        return ChannelError(kind, reason)
 
     def kill(self) -> None:
         """SIGKILL the sandbox: its pid 1 (or bwrap), so the kernel ends the whole pid namespace.

@@ -5,8 +5,10 @@ source as the head of its program and then calls ``serve``. Nothing that crosses
 an object with behaviour: one JSON line per call and per reply. Values JSON lacks get a tag,
 so that equality on the trusted side is exact: ``{"$": "tuple", "v": [...]}`` (also ``set``,
 ``frozenset``, ``dict`` as key/value pairs, ``bytes`` as hex) and ``{"$": "float", "v": "inf"}``
-(``-inf``, ``nan``). Every JSON object is a tag, so a dict can never pose as one. Only exact
-built-in types are encoded: a subclass (with its own ``__eq__`` or ``__hash__``) is refused.
+(``-inf``, ``nan``). Every JSON object is a tag, so a dict can never pose as one. A subclass
+of a built-in type (``Counter``, a namedtuple, a ``str`` whose ``__eq__`` lies) crosses as the
+plain base value it holds, read with the base type's own methods: its behaviour stays behind.
+Anything else is refused.
 """
 
 import json
@@ -20,9 +22,23 @@ class WireError(ValueError):
     """A value that cannot cross the boundary (not plain data, or a malformed message)."""
 
 
+# Subclass -> the plain base value, through the base type's own slots (never the subclass's).
+_BASES = (
+    (bool, bool), (int, int.__int__), (float, float.__float__), (str, str.__str__),
+    (bytes, bytes.__bytes__), (list, list.copy), (tuple, lambda t: tuple(tuple.__iter__(t))),
+    (dict, dict.copy), (set, set.copy), (frozenset, frozenset.copy),
+)
+
+
 def encode(value):
-    """A JSON-ready form of ``value`` (exact built-in types only)."""
+    """A JSON-ready form of ``value`` (built-in types; subclasses as their base value)."""
     kind = type(value)
+    if kind not in _SCALARS and kind not in _SEQUENCES and kind not in (list, dict, bytes):
+        for base, plain in _BASES:
+            if isinstance(value, base):
+                value = plain(value)
+                kind = type(value)
+                break
     if kind is float and value != value or kind is float and value in (float("inf"), float("-inf")):
         return {"$": "float", "v": repr(value)}
     if kind in _SCALARS:
