@@ -344,6 +344,8 @@ def test_limits_are_validated():
 def test_unprivileged_caller_gets_user_namespace_isolation(tmp_path, backend):
     """Run the real parent code as uid 65534 (with the system interpreter, which that uid can
     execute) and check what it still enforces without root."""
+    dirs = _host_world_writable_dirs()
+    token = f"{os.getpid()}-{time.monotonic_ns()}"
     system_python = "/usr/bin/python3"
     if not os.access(system_python, os.X_OK):
         pytest.skip("no system interpreter at /usr/bin/python3 for the unprivileged run")
@@ -362,7 +364,15 @@ def test_unprivileged_caller_gets_user_namespace_isolation(tmp_path, backend):
         from bayesbench.scoring._sandbox import SandboxLimits, run_in_sandbox
         prog = "import os, socket\\nprint(os.getppid())\\nsocket.create_connection(('1.1.1.1', 53), timeout=1)\\n"
         r = run_in_sandbox(prog, limits=SandboxLimits(cpu_seconds=2, wall_seconds=5, memory_mb=256))
-        print(json.dumps({{"status": r.status, "isolation": r.isolation, "stdout": r.stdout, "reason": r.reason}}))
+        # uid 65534 may write to the host's world-writable directories: the sandbox must not.
+        dirs = {dirs!r}
+        w = run_in_sandbox(
+            "import sys\\nfor d in sys.argv[1:]:\\n    try:\\n        open(d + '/bb-unpriv-{token}', 'w').write('x')\\n"
+            "    except OSError:\\n        pass\\n".replace("import sys", "import sys; sys.argv = [''] + " + repr(dirs)),
+            limits=SandboxLimits(cpu_seconds=2, wall_seconds=5, memory_mb=256),
+        )
+        print(json.dumps({{"status": r.status, "isolation": r.isolation, "stdout": r.stdout, "reason": r.reason,
+                          "write_status": w.status}}))
         """
     )
     (work / "driver.py").write_text(driver)
@@ -386,7 +396,9 @@ def test_unprivileged_caller_gets_user_namespace_isolation(tmp_path, backend):
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         assert out["status"] == "failed" and "unreachable" in out["reason"].lower(), out
         assert "rlimits" in out["isolation"]
-        assert {"userns", "netns", "pidns"} <= set(out["isolation"]), out
+        assert {"userns", "netns", "pidns", "ro-host", "nosuid", "no-new-privs"} <= set(out["isolation"]), out
+        assert out["write_status"] == "passed", out
+        assert _leftovers(dirs, f"bb-unpriv-{token}") == []
         # pid namespace: the parent is invisible (native: the program is pid 1; bwrap: its init is)
         assert out["stdout"].strip() == ("1" if backend == "bwrap" else "0")
         assert ("bwrap" in out["isolation"]) == (backend == "bwrap")
@@ -394,6 +406,7 @@ def test_unprivileged_caller_gets_user_namespace_isolation(tmp_path, backend):
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
+        _remove(_leftovers(dirs, f"bb-unpriv-{token}"))
 
 
 def _children(pid: int) -> list[int]:
