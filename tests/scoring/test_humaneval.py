@@ -257,7 +257,9 @@ ATTACKS = {
     # Sleep past the wall clock.
     "sleep_forever": "    import time\n    time.sleep(3600)\n",
     # Huge output on stdout, then a huge return value.
-    "huge_output": "    import sys\n    sys.stdout.write('x' * (50 * 1024 * 1024))\n    return [True] * (30 * 1024 * 1024)\n",
+    "huge_output": (
+        "    import sys\n    sys.stdout.write('x' * (50 * 1024 * 1024))\n    return [True] * (30 * 1024 * 1024)\n"
+    ),
     # A reply nested deeper than any decoder's recursion limit, written straight to the channel.
     "recursion_bomb_reply": _body(
         """

@@ -590,7 +590,8 @@ def _classify(
             )
         # RLIMIT_CPU is whole seconds: the kernel SIGKILLs at ceil(cpu_seconds) of CPU time.
         cpu_limit = max(1, -(-limits.cpu_seconds // 1))
-        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= cpu_limit * (1 - _CPU_EARLY_FRACTION)):
+        near_limit = cpu is not None and cpu >= cpu_limit * (1 - _CPU_EARLY_FRACTION)
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and near_limit):
             return SandboxResult("timeout", -sig, reason=f"CPU limit of {limits.cpu_seconds:g} s exceeded", **common)
         return SandboxResult("failed", -sig, reason=f"killed by signal {name}", **common)
     if "exit" in by:
