@@ -10,7 +10,7 @@ from ._drop import drop_em_f1, drop_normalize_answer
 from ._humaneval import check_humaneval, humaneval_program
 from ._numeric import extract_final_number, gsm8k_score, numbers_equal, parse_number
 from ._passk import pass_at_k
-from ._sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+from ._sandbox import SandboxLimits, SandboxResult, available_backends, run_in_sandbox
 from ._text import exact_match, normalize_text
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "SandboxLimits",
     "SandboxResult",
     "run_in_sandbox",
+    "available_backends",
     "check_humaneval",
     "humaneval_program",
 ]
