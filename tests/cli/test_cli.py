@@ -122,7 +122,11 @@ def test_replay_pair_and_ranking(tmp_path):
 def test_replay_on_real_leaderboard_results():
     """Two real LLMs' recorded answers (Open LLM Leaderboard v1), as shipped beside the repo."""
     path = SHARED / "M_tinyhellaswag.csv.gz"
-    assert path.is_file(), f"the shared leaderboard data is expected at {path}"
+    if not path.is_file():  # a fresh clone has no ../shared beside it; CI must have it
+        message = f"the team's leaderboard data is not at {path} (a clone without ../shared)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI=true: this test must run in CI", pytrace=False)
+        pytest.skip(message)
     out = run("replay", str(path), "--random-models", "2", "--pick-seed", "3", "--rule", "full_benchmark", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -148,6 +152,9 @@ def test_run_with_a_store_records_and_reuses(tmp_path):
     assert b["usage"]["models"]["strong_vs_weak"]["cached"] == b["usage"]["models"]["strong_vs_weak"]["calls"]
 
 
-def test_replay_rejects_a_money_budget():
-    out = run("replay", "examples/recorded_scores.csv", "--max-cost-usd", "1", cwd=Path(__file__).resolve().parents[2])
-    assert out.returncode == 2 and "does not apply to replay" in out.stderr
+def test_replay_has_no_money_budget():
+    """Replaying recorded scores costs nothing: --max-cost-usd is not offered, and refused if passed."""
+    root = Path(__file__).resolve().parents[2]
+    assert "--max-cost-usd" not in run("replay", "--help").stdout
+    out = run("replay", "examples/recorded_scores.csv", "--max-cost-usd", "1", cwd=root)
+    assert out.returncode == 2 and "unrecognized arguments: --max-cost-usd" in out.stderr

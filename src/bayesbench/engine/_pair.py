@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
-from ..errors import DatasetError, ModelError, ScoringError
+from ..errors import ConfigError, DatasetError, ModelError, ScoringError
 from ..execution import CallRecord, Executor
 from ..stats import make_pair_test, paired_prob_a_beats_b
 from ._journal import prepare_run
@@ -63,6 +63,11 @@ def check_score(value: Any, settings: RunSettings, where: str) -> float:
             "For other bounded scores set score_range=(low, high) with a-priori bounds."
         )
     return score
+
+
+def function_name(fn: Any) -> str:
+    """How error messages name a user's function: its own name, e.g. score function 'exact_match'."""
+    return f"score function {getattr(fn, '__name__', type(fn).__name__)!r}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -273,8 +278,9 @@ def _error_score(record: CallRecord, settings: RunSettings, model_name: str, ind
         return float(settings.score_range[0])
     raise ModelError(
         f"model '{model_name}' failed on problem #{index} after {record.attempts} attempt(s): "
-        f"{record.error_type}: {record.error}. Pass on_error='zero' to score failed calls as the lowest score, "
-        "or fix the model; the results computed so far are on this exception as `.partial_result`."
+        f"{record.error_type}: {str(record.error).rstrip('. ')}. Pass on_error='zero' (CLI: --on-error zero) to "
+        "score failed calls as the lowest score, or fix the model; the results computed so far are on this "
+        "exception as `.partial_result` (the CLI prints them)."
     )
 
 
@@ -295,9 +301,10 @@ async def compare_async(
 ) -> TaskResult:
     """Ask both models each problem, score the responses, and stop when the evidence is enough."""
     model_a, model_b = as_model_callable(model_a), as_model_callable(model_b)
-    for label, fn in (("model_a", model_a), ("model_b", model_b), ("score_fn", score_fn)):
-        if not callable(fn):
-            raise ModelError(f"`{label}` must be a callable (sync or async), got {type(fn).__name__}")
+    for label, fn in ((f"model {model_a_name!r}", model_a), (f"model {model_b_name!r}", model_b),
+                      ("the score function", score_fn)):
+        if not callable(fn):  # a setup mistake, not a failed call: ConfigError (CLI exit 2)
+            raise ConfigError(f"{label} must be a callable (sync or async), got {type(fn).__name__} {fn!r}")
     problems = check_dataset(dataset)
     settings, journal, executor, own_executor = prepare_run(
         kind="compare", name=name, problems=problems, settings=settings,
@@ -312,7 +319,7 @@ async def compare_async(
             run.counter.errors += 1
             return _error_score(record, settings, model_name, index)
         value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"score_fn on problem #{index} ({label})")
+        return check_score(value, settings, f"{function_name(score_fn)} on problem #{index} (model {model_name!r})")
 
     async def evaluate(index: int) -> tuple[float, float]:
         import asyncio

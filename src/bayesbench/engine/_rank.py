@@ -10,7 +10,7 @@ from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
 from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
-from ._pair import as_model_callable, _error_score, _update_many, apply_score_fn, check_dataset, check_score
+from ._pair import as_model_callable, function_name, _error_score, _update_many, apply_score_fn, check_dataset, check_score
 from ._progress import Progress
 from ._results import RankedModel, RankingResult
 from ._settings import RunSettings, check_ranking, engine_config, spent_usd
@@ -73,7 +73,7 @@ async def rank_async(
         if not record.ok:
             return _error_score(record, settings, model, index)
         value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"score_fn on problem #{index} (model '{model}')")
+        return check_score(value, settings, f"{function_name(score_fn)} on problem #{index} (model {model!r})")
 
     async def evaluate(index: int) -> tuple[int, dict[str, float]]:
         active = list(race.active_models()) if not fixed else names

@@ -184,48 +184,66 @@ def _posterior_dict(posterior: Any, level: float) -> dict[str, Any] | None:
 
 @dataclass
 class BenchmarkReport:
-    """The outcome of a multi-task benchmark: one :class:`TaskResult` per task."""
+    """The outcome of a multi-task benchmark: ``task_results`` is the list of :class:`TaskResult`, one per
+    task in registration order (``report.task_results[0]``); ``report["name"]`` or ``report.task("name")``
+    looks one up by name."""
 
-    task_results: dict[str, TaskResult]
+    task_results: list[TaskResult]
     confidence: float
     correction: str | None = None
+
+    def task(self, name: str) -> TaskResult:
+        """The result of the task called ``name``."""
+        for result in self.task_results:
+            if result.name == name:
+                return result
+        known = ", ".join(repr(r.name) for r in self.task_results) or "none"
+        raise KeyError(f"no task named {name!r} in this report; its tasks are: {known}")
+
+    def __getitem__(self, key: str | int) -> TaskResult:
+        return self.task_results[key] if isinstance(key, int) else self.task(key)
+
+    @property
+    def task_names(self) -> list[str]:
+        return [r.name for r in self.task_results]
 
     @property
     def overall_efficiency(self) -> float:
         """Fraction of all problems (over all tasks) that did not need to be evaluated."""
-        total = sum(r.total_problems for r in self.task_results.values())
-        used = sum(r.problems_tested for r in self.task_results.values())
+        total = sum(r.total_problems for r in self.task_results)
+        used = sum(r.problems_tested for r in self.task_results)
         return 0.0 if total == 0 else 1.0 - used / total
 
     @property
     def winners(self) -> dict[str, str | None]:
-        return {name: r.winner for name, r in self.task_results.items()}
+        return {r.name: r.winner for r in self.task_results}
 
     @property
     def model_calls(self) -> int:
-        return sum(r.model_calls for r in self.task_results.values())
+        return sum(r.model_calls for r in self.task_results)
 
     def summary(self) -> str:
         lines = [f"bayesbench report: {len(self.task_results)} task(s), confidence {self.confidence:.0%}"
                  + (f", {self.correction} correction across tasks" if self.correction else "")]
-        for result in self.task_results.values():
+        for result in self.task_results:
             lines.append("  " + result.summary())
         lines.append(f"Overall: {self.overall_efficiency:.0%} of problems saved, {self.model_calls} model calls.")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        # keyed by task name in JSON (the CLI's --json), in registration order
         return {
             "confidence": self.confidence,
             "correction": self.correction,
             "overall_efficiency": self.overall_efficiency,
             "winners": self.winners,
             "model_calls": self.model_calls,
-            "task_results": {name: r.to_dict() for name, r in self.task_results.items()},
+            "task_results": {r.name: r.to_dict() for r in self.task_results},
         }
 
     def to_dataframe(self) -> Any:
         rows = []
-        for result in self.task_results.values():
+        for result in self.task_results:
             row = result.to_dict()
             for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci"):
                 row.pop(key)
