@@ -304,7 +304,9 @@ async def compare_async(
     for label, fn in ((f"model {model_a_name!r}", model_a), (f"model {model_b_name!r}", model_b),
                       ("the score function", score_fn)):
         if not callable(fn):  # a setup mistake, not a failed call: ConfigError (CLI exit 2)
-            raise ConfigError(f"{label} must be a callable (sync or async), got {type(fn).__name__} {fn!r}")
+            hint = (f"; to call a model by name use an adapter, e.g. bayesbench.adapters.openai_compat."
+                    f"openai_model({fn!r})") if isinstance(fn, str) and label != "the score function" else ""
+            raise ConfigError(f"{label} must be a callable (sync or async), got {type(fn).__name__} {fn!r}{hint}")
     problems = check_dataset(dataset)
     settings, journal, executor, own_executor = prepare_run(
         kind="compare", name=name, problems=problems, settings=settings,
