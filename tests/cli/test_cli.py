@@ -246,3 +246,14 @@ def test_a_failed_model_shows_cli_advice_and_the_results_so_far(tmp_path):
     assert "connection refused." in out.stderr and ".." not in out.stderr
     assert "--on-error zero" in out.stderr
     assert "results so far" in out.stderr and "flaky:" in out.stderr
+
+
+def test_progress_is_shown_as_plain_lines_when_piped(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(BENCH_FILE)
+    out = run(str(f))
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("[strong_vs_weak] 0/300 problems") and "first batch is in flight" in lines[0]
+    assert lines[-1].endswith("done: model_a")
+    assert "winner: model_a" in out.stdout and "[strong_vs_weak]" not in out.stdout

@@ -156,7 +156,9 @@ class PairRun:
         if self.decision is None:
             return ""
         lo, hi = self.decision.cs
-        return f"diff={self.decision.estimate:+.3f} CI=[{lo:+.3f}, {hi:+.3f}]"
+        est = self.decision.estimate
+        leader = self.names[0] if est > 0 else self.names[1] if est < 0 else "nobody (tied)"
+        return f"leading: {leader}, diff={est:+.3f} CI=[{lo:+.3f}, {hi:+.3f}]"
 
     async def execute(self, evaluate: Callable[[int], Awaitable[tuple[float, float]]], verbose: bool) -> TaskResult:
         progress = Progress(self.name, self.limit, enabled=verbose)
