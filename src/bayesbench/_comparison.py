@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .engine import BenchmarkReport, RunSettings, TaskResult, compare_async, run_sync, run_task_async
 from .engine._settings import RunOptions, check_names, names, with_settings_signature
+from .engine._warmup import prefetch_scipy
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class BayesianBenchmark:
     async def run_async(self, verbose: bool = False) -> BenchmarkReport:
         if not self.tasks:
             raise ConfigError("no tasks registered: decorate a function with @bench.task(dataset=...) first")
+        prefetch_scipy()
         settings = self._task_settings()
         results: list[TaskResult] = []
         for task in self.tasks.values():
@@ -123,6 +125,7 @@ class BayesianBenchmark:
         model_a_name: str = "model_a",
         model_b_name: str = "model_b",
     ) -> TaskResult:
+        prefetch_scipy()
         settings = self.settings
         return await compare_async(
             name=name,

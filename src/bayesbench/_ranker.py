@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .engine import RankingResult, RunSettings, rank_async, run_sync
 from .engine._settings import RunOptions, with_settings_signature
+from .engine._warmup import prefetch_scipy
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class BayesianRanker:
     async def rank_async(
         self, dataset: Any, score_fn: Callable[..., Any] | None = None, verbose: bool = False
     ) -> RankingResult:
+        prefetch_scipy()
         settings = self.settings
         return await rank_async(
             models=dict(self.models),

@@ -14,6 +14,7 @@ from ..stats import make_pair_test, paired_prob_a_beats_b
 from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
+from ._warmup import scipy_ready
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
 from ._settings import RunSettings, engine_config, spent_usd
 
@@ -183,6 +184,7 @@ class PairRun:
             except Exception:  # an exception type that refuses attributes still surfaces
                 pass
             raise error from None
+        await scipy_ready()  # the result needs scipy: load it off the event loop
         result = self.finish()
         if self.journal is not None:
             self.journal.finish(result.to_dict())

@@ -12,6 +12,7 @@ from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._pair import as_model_callable, function_name, _error_score, _update_many, apply_score_fn, check_dataset, check_score
 from ._progress import Progress
+from ._warmup import scipy_ready
 from ._results import RankedModel, RankingResult
 from ._settings import RunSettings, check_ranking, engine_config, spent_usd
 
@@ -117,6 +118,7 @@ async def rank_async(
         stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
     progress.close(stop_reason)
 
+    await scipy_ready()  # the result needs scipy: load it off the event loop
     result = build_ranking_result(
         names, scores, set(race.claims()), settings, posterior_factory,
         calls=len(executor.records) - records_start, bank=bank, stop_reason=stop_reason,
