@@ -247,3 +247,12 @@ def test_cli_passes_every_flag_through(tmp_path):
     seen = json.loads(out.stderr.split("SETTINGS ", 1)[1].splitlines()[0])
     for name, value in values.items():
         assert seen[name] == (list(value) if isinstance(value, tuple) else value), name
+
+
+def test_docs_engine_table_is_the_fields():
+    from bayesbench.engine._settings import settings_table
+
+    doc = (ROOT / "docs" / "engine.md").read_text()
+    assert settings_table() in doc, "regenerate the table in docs/engine.md with settings_table()"
+    documented = re.findall(r"^\| `([a-z_]+)` \| `", doc, re.M)
+    assert documented == FIELDS

@@ -216,6 +216,16 @@ def with_settings_signature(*, ranking: bool, live: bool, positional: bool = Tru
     return decorate
 
 
+def settings_table() -> str:
+    """The Markdown table of the settings in docs/engine.md (tests/test_settings.py checks the doc holds it)."""
+    rows = ["| setting | default | CLI flag | where | meaning |", "|---|---|---|---|---|"]
+    for f in fields(RunSettings):
+        where = "rankings" if f.metadata["ranking"] else "runs that call models" if f.metadata["live"] else "all"
+        cli = f"`--{f.name.replace('_', '-')}`" if f.metadata["flag"] is not None else "—"
+        rows.append(f"| `{f.name}` | `{f.default!r}` | {cli} | {where} | {f.metadata['help']} |")
+    return "\n".join(rows)
+
+
 class RunOptions(TypedDict, total=False):
     """The settings as keyword arguments (``**options: Unpack[RunOptions]``), for type checkers; its keys
     and types are checked against RunSettings' fields by tests/test_settings.py."""
