@@ -93,6 +93,9 @@ async def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     bench_def = HellaSwag(n_shots=0)
     problems = _select(bench_def.problems(), args.problems, args.seed)
     paths = {"gemma-3-270m": gemma_path(), "smollm2-135m": smollm2_path()}
+    if not args.json:
+        print(f"demo: loading Gemma-3-270M and SmolLM2-135M-Instruct (llama.cpp, {args.threads} thread(s) each), "
+              f"then asking both about {len(problems)} HellaSwag items until the verdict is certain", file=sys.stderr)
     t0 = time.perf_counter()
     models = {name: bench_def.choice_model(llamacpp_model(path, n_threads=args.threads, n_ctx=1024), name)
               for name, path in paths.items()}
@@ -135,7 +138,10 @@ def _report(out: dict[str, Any]) -> str:
         "",
         f"Verdict: {r.winner_name or 'no winner certified'} ({MEANING[r.rule].format(n=out['full_run_problems'])}, "
         f"error <= {(1 - r.confidence) / 2:.3f})",
-        f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]",
+        f"Accuracy (acc_norm) over the {r.problems_tested} items used: gemma-3-270m {r.mean_a:.3f}, smollm2-135m "
+        f"{r.mean_b:.3f}; over all {out['full_run_problems']} items these differ (an early stop sees a subset)",
+        f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]"
+        + (" (for the full-run difference)" if r.rule == "full_benchmark" else ""),
         f"Problems: {r.problems_tested} of {out['full_run_problems']} ({r.efficiency:.0%} saved); "
         f"calls: {r.model_calls} of {out['full_run_calls']}",
         f"Wall time: {out['wall_s']:.1f} s (+{out['load_s']:.1f} s loading models); the full run would take "
