@@ -256,3 +256,31 @@ def test_docs_engine_table_is_the_fields():
     assert settings_table() in doc, "regenerate the table in docs/engine.md with settings_table()"
     documented = re.findall(r"^\| `([a-z_]+)` \| `", doc, re.M)
     assert documented == FIELDS
+
+
+@pytest.mark.parametrize("models", ["a,b", "a,b,c"])
+def test_replay_passes_every_flag_through(models, tmp_path, monkeypatch, capsys):
+    """`--skip-threshold` was dropped for rankings; now every replay flag reaches compare()/rank()."""
+    from bayesbench import cli
+
+    matrix = tmp_path / "m.csv"
+    matrix.write_text("model,q1,q2,q3\na,1,1,0\nb,0,1,0\nc,0,0,0\n")
+    seen = {}
+
+    def spy(real):
+        def call(*args, **kwargs):
+            seen.update(kwargs)
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(bayesbench, "compare", spy(bayesbench.compare))
+    monkeypatch.setattr(bayesbench, "rank", spy(bayesbench.rank))
+    ranking = models.count(",") > 1
+    values = {n: CHANGED[n] for n in names(ranking=ranking, live=False) if n != "posterior_factory"}
+    values["rule"] = "full_benchmark"
+    argv = ["replay", str(matrix), "--models", models, "--json"]
+    for name, value in values.items():
+        argv += ["--" + name.replace("_", "-"), *(map(str, value) if isinstance(value, tuple) else [str(value)])]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    for name, value in values.items():
+        assert seen[name] == value, name

@@ -64,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bayesbench demo", description=DESCRIPTION)
     p.add_argument("--problems", type=int, default=None,
                    help="use a seeded random subset of this many HellaSwag items (default: all 100)")
-    p.add_argument("--rule", choices=("full_benchmark", "anytime", "fixed"), default="full_benchmark",
-                   help="full_benchmark (default): stop when the full run's verdict is certain")
+    p.add_argument("--rule", choices=tuple(MEANING), default="full_benchmark",
+                   help="full_benchmark (default): stop when the full run's verdict is certain; anytime: the "
+                   "better model on items like these; fixed: one test on all items")
     p.add_argument("--confidence", type=float, default=0.95, help=help_text("confidence") + " (default 0.95)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the problem shuffle and of the --problems subset (default 0)")

@@ -229,6 +229,7 @@ def test_a_bad_score_names_the_users_function(tmp_path):
     out = run(str(f), "--quiet")
     assert out.returncode == 2
     assert "score function 'exact_match' on problem #" in out.stderr and "score_fn" not in out.stderr
+    assert "--score-range LOW HIGH" in out.stderr  # the CLI form of the advice, too
 
 
 def test_a_failed_model_shows_cli_advice_and_the_results_so_far(tmp_path):

@@ -61,7 +61,7 @@ def check_score(value: Any, settings: RunSettings, where: str) -> float:
     if not math.isfinite(score) or not (lo <= score <= hi):
         raise ScoringError(
             f"{where} returned {value!r}; scores must be finite numbers in [{lo:g}, {hi:g}]. "
-            "For other bounded scores set score_range=(low, high) with a-priori bounds."
+            "For other bounded scores set score_range=(low, high) (CLI: --score-range LOW HIGH) with a-priori bounds."
         )
     return score
 
