@@ -124,8 +124,8 @@ def test_one_liners_refuse_settings_of_live_runs(name):
 def test_signatures_show_every_setting_with_its_default():
     import inspect
 
-    for door, ranking, live in [(BayesianBenchmark, False, True), (BayesianRanker, True, True), (benchmark, False, True),
-                                (suite, False, True), (bayesbench.compare, False, False),
+    for door, ranking, live in [(BayesianBenchmark, False, True), (BayesianRanker, True, True),
+                                (benchmark, False, True), (suite, False, True), (bayesbench.compare, False, False),
                                 (bayesbench.rank, True, False)]:
         params = inspect.signature(door).parameters
         assert set(names(ranking=ranking, live=live)) <= set(params), door

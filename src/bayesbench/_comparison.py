@@ -40,6 +40,7 @@ class BayesianBenchmark:
         concurrency...) for full control over how calls are made.
     """
 
+    @with_settings_signature(ranking=False, live=True)
     def __init__(self, *args: Any, correction: str | None = None, store: Any = None, executor: Any = None,
                  **options: Unpack[RunOptions]) -> None:
         self.store = store
@@ -158,9 +159,6 @@ class BayesianBenchmark:
             lambda: self.compare_async(model_a, model_b, score_fn, dataset, name=name, verbose=verbose,
                                        model_a_name=model_a_name, model_b_name=model_b_name)
         )
-
-
-with_settings_signature(ranking=False, live=True)(BayesianBenchmark.__init__)
 
 
 class BenchmarkTask:

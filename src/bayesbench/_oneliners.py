@@ -10,8 +10,8 @@ import numpy as np
 from ._ranker import RANKER_DEFAULTS
 from ._validate import in_open_interval
 from .engine import RankingResult, RunSettings, TaskResult
-from .engine._settings import RunOptions, with_settings_signature
 from .engine._replay import replay_pair, replay_rank
+from .engine._settings import RunOptions, with_settings_signature
 from .errors import ConfigError, DatasetError
 from .posteriors import BetaPosterior
 from .stats import EngineConfig, PairedSequentialTest, paired_prob_a_beats_b

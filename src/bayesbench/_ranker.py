@@ -27,6 +27,7 @@ class BayesianRanker:
     or ``"fixed"``.
     """
 
+    @with_settings_signature(ranking=True, live=True, defaults=RANKER_DEFAULTS)
     def __init__(self, *args: Any, store: Any = None, executor: Any = None, **options: Unpack[RunOptions]) -> None:
         self.store = store
         self.executor = executor
@@ -76,6 +77,3 @@ class BayesianRanker:
     def rank(self, dataset: Any, score_fn: Callable[..., Any] | None = None, verbose: bool = False) -> RankingResult:
         """Race the models on ``dataset``; returns a :class:`RankingResult`."""
         return run_sync(lambda: self.rank_async(dataset, score_fn=score_fn, verbose=verbose))
-
-
-with_settings_signature(ranking=True, live=True, defaults=RANKER_DEFAULTS)(BayesianRanker.__init__)

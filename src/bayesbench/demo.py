@@ -141,7 +141,8 @@ def _report(out: dict[str, Any]) -> str:
         f"error <= {(1 - r.confidence) / 2:.3f})",
         f"Accuracy (acc_norm) over the {r.problems_tested} items used: gemma-3-270m {r.mean_a:.3f}, smollm2-135m "
         f"{r.mean_b:.3f}; over all {out['full_run_problems']} items these differ (an early stop sees a subset)",
-        f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]"
+        f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval "
+        f"[{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]"
         + (" (for the full-run difference)" if r.rule == "full_benchmark" else ""),
         f"Problems: {r.problems_tested} of {out['full_run_problems']} ({r.efficiency:.0%} saved); "
         f"calls: {r.model_calls} of {out['full_run_calls']}",

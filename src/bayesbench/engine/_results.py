@@ -177,7 +177,8 @@ def usage_lines(usage: dict[str, Any] | None, tasks: tuple[str, ...] = ()) -> st
         task = name in tasks
         cost = u.get("cost_usd")
         calls = u.get("calls", 0)
-        what = f"task function {name!r}: {calls} problems, {2 * calls} model calls" if task else f"{name}: {calls} calls"
+        what = (f"task function {name!r}: {calls} problems, {2 * calls} model calls" if task
+                else f"{name}: {calls} calls")
         line = (f"\n    {what} ({u.get('cached', 0)} cached, {u.get('errors', 0)} errors), "
                 f"latency p50/p95/p99 {sec('latency_p50_s')}/{sec('latency_p95_s')}/{sec('latency_p99_s')}")
         if not (task and u.get("tokens_estimated")):

@@ -194,7 +194,7 @@ def default(name: str) -> Any:
 
 
 def with_settings_signature(*, ranking: bool, live: bool, positional: bool = True,
-                            defaults: Mapping[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                            defaults: Mapping[str, Any] | None = None) -> Callable[[Callable[..., Any]], Any]:
     """Give a front door written as ``f(own args, *args, own keywords, **options)`` its real signature, so
     help(), IDEs and inspect show every setting with its default."""
 
