@@ -227,6 +227,7 @@ def _cmd_replay(argv: Sequence[str]) -> int:
     if not ranking:
         opts.pop("goal", None)  # a ranking setting; two models are compared
     _apply_flags(lambda **kw: RunSettings.build("replay", (), kw, ranking=ranking, live=False), opts)
+    _warn_unused_skip_threshold(opts, RunSettings.build("replay", (), opts, ranking=ranking, live=False))
     if not ranking:
         a, b = matrix[names[0]], matrix[names[1]]
         result = compare(a, b, names=(names[0], names[1]), **opts)

@@ -258,3 +258,10 @@ def test_progress_is_shown_as_plain_lines_when_piped(tmp_path):
     assert lines[0].startswith("[strong_vs_weak] 0/300 problems") and "first batch is in flight" in lines[0]
     assert lines[-1].endswith("done: model_a")
     assert "winner: model_a" in out.stdout and "[strong_vs_weak]" not in out.stdout
+
+
+def test_replay_warns_about_an_unused_skip_threshold():
+    root = Path(__file__).resolve().parents[2]
+    out = run("replay", "examples/recorded_scores.csv", "--skip-threshold", "0.9", cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert "--skip-threshold has no effect without --equivalence-margin" in out.stderr
