@@ -98,6 +98,8 @@ def _run_parser(prog: str = "bayesbench run") -> argparse.ArgumentParser:
 
 
 def _replay_parser() -> argparse.ArgumentParser:
+    from ._oneliners import REPLAY_DEFAULTS
+
     p = argparse.ArgumentParser(
         prog="bayesbench replay",
         description="Replay recorded scores (a models x problems CSV, first column = model name; .csv or .csv.gz) "
@@ -108,8 +110,6 @@ def _replay_parser() -> argparse.ArgumentParser:
     group.add_argument("--models", help="comma-separated model names to compare (2) or rank (3+)")
     group.add_argument("--random-models", type=int, help="pick this many models at random (seeded by --pick-seed)")
     p.add_argument("--pick-seed", type=int, default=0, help="seed for --random-models (default 0)")
-    from ._oneliners import REPLAY_DEFAULTS
-
     _add_setting_flags(p, ranking=True, live=False, defaults=REPLAY_DEFAULTS)
     return p
 
