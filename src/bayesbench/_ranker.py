@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .engine import RankingResult, RunSettings, rank_async, run_sync
+from .engine._settings import RunOptions, with_settings_signature
+from .engine._warmup import prefetch_scipy
 from .errors import ConfigError
-from .execution import RetryPolicy
-from .posteriors import BetaPosterior
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+# a race compares every pair, so each pair's first look waits a little longer than a two-model run's
+RANKER_DEFAULTS = {"min_samples": 5}
 
 
 class BayesianRanker:
@@ -15,41 +21,17 @@ class BayesianRanker:
 
     Every claim "X is better than Y" in the result holds simultaneously with probability
     ≥ ``confidence`` (family-wise). ``goal="rank"`` settles the full order; ``goal="top1"`` only
-    finds the best model, dropping each model as soon as one is certified better. Other parameters
-    mean what they mean in :class:`~bayesbench.BayesianBenchmark`; ``rule`` is one of
-    ``"anytime"``, ``"full_benchmark"`` or ``"fixed"``.
+    finds the best model, dropping each model as soon as one is certified better. Takes every run
+    setting (docs/engine.md; ``min_samples`` defaults to 5 here), plus ``store`` and ``executor`` as
+    :class:`~bayesbench.BayesianBenchmark` does; ``rule`` is one of ``"anytime"``, ``"full_benchmark"``
+    or ``"fixed"``.
     """
 
-    def __init__(
-        self,
-        confidence: float = 0.95,
-        skip_threshold: float = 0.85,
-        min_samples: int = 5,
-        posterior_factory: Callable[[], Any] = BetaPosterior,
-        *,
-        rule: str = "anytime",
-        goal: str = "rank",
-        equivalence_margin: float | None = None,
-        seed: int | None = None,
-        batch_size: int = 8,
-        max_concurrency: int = 8,
-        max_problems: int | None = None,
-        max_cost_usd: float | None = None,
-        on_error: str = "raise",
-        retry: RetryPolicy | None = None,
-        timeout: float | None = None,
-        score_range: tuple[float, float] = (0.0, 1.0),
-        store: Any = None,
-        executor: Any = None,
-    ) -> None:
+    @with_settings_signature(ranking=True, live=True, defaults=RANKER_DEFAULTS)
+    def __init__(self, *args: Any, store: Any = None, executor: Any = None, **options: Unpack[RunOptions]) -> None:
         self.store = store
         self.executor = executor
-        self.settings = RunSettings(
-            confidence=confidence, skip_threshold=skip_threshold, min_samples=min_samples,
-            posterior_factory=posterior_factory, rule=rule, goal=goal, equivalence_margin=equivalence_margin,
-            seed=seed, batch_size=batch_size, max_concurrency=max_concurrency, max_problems=max_problems,
-            max_cost_usd=max_cost_usd, on_error=on_error, retry=retry, timeout=timeout, score_range=score_range,
-        )
+        self.settings = RunSettings.build("BayesianRanker", args, options, ranking=True, defaults=RANKER_DEFAULTS)
         self.models: dict[str, Callable[..., Any]] = {}
         self.score_fn: Callable[..., Any] | None = None
 
@@ -79,13 +61,14 @@ class BayesianRanker:
     async def rank_async(
         self, dataset: Any, score_fn: Callable[..., Any] | None = None, verbose: bool = False
     ) -> RankingResult:
+        prefetch_scipy()
         settings = self.settings
         return await rank_async(
             models=dict(self.models),
             score_fn=score_fn or self.score_fn,
             dataset=dataset,
             settings=settings,
-            posterior_factory=settings.posterior_factory or BetaPosterior,
+            posterior_factory=settings.posteriors,
             verbose=verbose,
             store=self.store,
             executor=self.executor,

@@ -1,13 +1,8 @@
-"""The ``bayesbench`` command.
+"""The ``bayesbench`` command: run a benchmark file, replay recorded scores, or run the demo.
 
-    bayesbench my_benchmark.py [--confidence 0.99 --min-samples 10 --skip-threshold 0.90 ...]
-    bayesbench replay MATRIX.csv [--models a,b | --random-models K] [--rule ...] [--json]
-    bayesbench demo [...]
-    bayesbench --version
-
-Exit codes (stable, for scripts): 0 the run finished (whatever the verdict); 1 an unexpected
-internal error; 2 bad input (usage, configuration, dataset, scores); 3 a model failed after its
-retries; 130 interrupted.
+Exit codes (stable, for scripts): 0 the run finished (whatever the verdict); 1 an unexpected internal
+error; 2 bad input (usage, configuration, dataset, scores); 3 a model failed after its retries; 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -19,6 +14,7 @@ import json
 import random
 import runpy
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,33 +23,74 @@ from .errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SUBCOMMANDS = ("replay", "demo", "run")
+COMMANDS_EPILOG = """commands:
+  bayesbench FILE.py [flags]        run a benchmark file (same as `bayesbench run FILE.py`)
+  bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
+  bayesbench demo                   two small local LLMs head to head on HellaSwag
+  bayesbench COMMAND --help         the flags of a command
+
+exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
+retries, 130 interrupted"""
 
 
-def _add_engine_flags(p: argparse.ArgumentParser, *, ranking: bool = False) -> None:
-    p.add_argument("--confidence", type=float, help="1 - alpha of every decision (default 0.95)")
-    p.add_argument("--min-samples", type=int, help="problems before any decision is looked at")
-    p.add_argument("--skip-threshold", type=float, help="level of the equivalence stop (needs --equivalence-margin)")
-    p.add_argument("--equivalence-margin", type=float, help="stop as equivalent inside +-margin")
-    p.add_argument("--rule", choices=("anytime", "full_benchmark", "fixed") + (() if ranking else ("posterior",)),
-                   help="decision rule (default anytime)")
-    p.add_argument("--seed", type=int, help="seed of the problem shuffle (recorded in the result)")
-    p.add_argument("--max-problems", type=int, help="budget: at most this many problems per task")
-    p.add_argument("--max-cost-usd", type=float, help="budget: stop a task once its calls cost this much")
-    p.add_argument("--batch-size", type=int, help="problems per engine update")
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_setting_flags(p: argparse.ArgumentParser, *, ranking: bool, live: bool,
+                       defaults: dict[str, Any] | None = None) -> None:
+    """One flag per run setting that applies here, generated from RunSettings' fields (their help and default)."""
+    from .engine._settings import RunSettings, names
+
+    group = p.add_argument_group("run settings")
+    allowed = names(ranking=ranking, live=live)
+    for f in fields(RunSettings):
+        options = f.metadata["flag"]
+        if options is None or f.name not in allowed:
+            continue
+        value = (defaults or {}).get(f.name, f.default)
+        shown = "" if value is None else " (default " + (
+            " ".join(map(str, value)) if isinstance(value, tuple) else str(value)) + ")"
+        group.add_argument(flag(f.name), dest=f.name, default=None, help=f"{f.metadata['help']}{shown}", **options)
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout (progress off)")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("confidence", "min_samples", "skip_threshold", "equivalence_margin", "rule", "seed", "max_problems",
-             "max_cost_usd", "batch_size")
-    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    from .engine._settings import names
+
+    out = {n: getattr(args, n) for n in names() if getattr(args, n, None) is not None}
+    if "score_range" in out:
+        out["score_range"] = tuple(out["score_range"])
+    return out
 
 
-def _run_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bayesbench", description="Run a benchmark file that defines `bench = "
-                                "BayesianBenchmark(...)`, a @suite class, or @benchmark tasks.")
+def _apply_flags(configure: Any, overrides: dict[str, Any]) -> None:
+    """Apply flag values; an invalid one is reported under its flag, the way the user typed it."""
+    for name, value in overrides.items():
+        try:
+            configure(**{name: value})
+        except ConfigError as exc:
+            raise ConfigError(f"{flag(name)}: {exc}") from None
+
+
+def _warn_unused_skip_threshold(overrides: dict[str, Any], settings: Any) -> None:
+    if "skip_threshold" in overrides and settings.equivalence_margin is None and settings.rule != "posterior":
+        print("bayesbench: warning: --skip-threshold has no effect without --equivalence-margin (the equivalence "
+              "stop is off); add e.g. --equivalence-margin 0.05", file=sys.stderr)
+
+
+def _run_parser(prog: str = "bayesbench run") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Compare and rank LLMs, stopping as soon as the evidence is enough.\n\n"
+        "Runs a Python file that defines bench = BayesianBenchmark(...) with tasks, a @suite class,\n"
+        "or @benchmark functions; the flags below override the settings the file gives.",
+        epilog=COMMANDS_EPILOG if prog == "bayesbench" else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("file", help="a Python file defining the benchmark")
-    _add_engine_flags(p)
+    p.add_argument("--version", action="version", version=f"bayesbench {__version__}")
+    _add_setting_flags(p, ranking=False, live=True)
     p.add_argument("--store", help="SQLite file (or database URL) to record the run in; an interrupted run "
                    "started again with the same file resumes without repeating finished calls")
     p.add_argument("--quiet", action="store_true", help="no progress display")
@@ -61,6 +98,8 @@ def _run_parser() -> argparse.ArgumentParser:
 
 
 def _replay_parser() -> argparse.ArgumentParser:
+    from ._oneliners import REPLAY_DEFAULTS
+
     p = argparse.ArgumentParser(
         prog="bayesbench replay",
         description="Replay recorded scores (a models x problems CSV, first column = model name; .csv or .csv.gz) "
@@ -71,8 +110,7 @@ def _replay_parser() -> argparse.ArgumentParser:
     group.add_argument("--models", help="comma-separated model names to compare (2) or rank (3+)")
     group.add_argument("--random-models", type=int, help="pick this many models at random (seeded by --pick-seed)")
     p.add_argument("--pick-seed", type=int, default=0, help="seed for --random-models (default 0)")
-    p.add_argument("--goal", choices=("rank", "top1"), default="rank", help="ranking goal (3+ models)")
-    _add_engine_flags(p, ranking=False)
+    _add_setting_flags(p, ranking=True, live=False, defaults=REPLAY_DEFAULTS)
     return p
 
 
@@ -97,8 +135,8 @@ def _collect_runnables(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def _cmd_run(argv: Sequence[str]) -> int:
-    args = _run_parser().parse_args(argv)
+def _cmd_run(argv: Sequence[str], prog: str = "bayesbench run") -> int:
+    args = _run_parser(prog).parse_args(argv)
     path = Path(args.file)
     if not path.is_file():
         raise ConfigError(f"benchmark file {str(path)!r} does not exist; pass the path of a .py file")
@@ -115,8 +153,8 @@ def _cmd_run(argv: Sequence[str]) -> int:
     outputs: dict[str, Any] = {}
     for name, obj in runnables:
         bench = getattr(obj, "bench", obj)
-        if overrides:
-            bench.configure(**overrides)
+        _apply_flags(bench.configure, overrides)
+        _warn_unused_skip_threshold(overrides, bench.settings)
         if args.store:
             bench.store = args.store
         result = obj.run(verbose=verbose)
@@ -178,16 +216,19 @@ def _pick_models(matrix: dict[str, list[float]], args: argparse.Namespace) -> li
 
 def _cmd_replay(argv: Sequence[str]) -> int:
     from . import compare, rank
+    from .engine._settings import RunSettings
     from .stats import fixed_n_paired_test
 
     args = _replay_parser().parse_args(argv)
     matrix = read_matrix(args.matrix)
     names = _pick_models(matrix, args)
     opts = _overrides(args)
-    if opts.pop("max_cost_usd", None) is not None:
-        raise ConfigError("`--max-cost-usd` does not apply to replay: recorded scores cost nothing to replay")
-    opts.setdefault("seed", 0)
-    if len(names) == 2:
+    ranking = len(names) > 2
+    if not ranking:
+        opts.pop("goal", None)  # a ranking setting; two models are compared
+    _apply_flags(lambda **kw: RunSettings.build("replay", (), kw, ranking=ranking, live=False), opts)
+    _warn_unused_skip_threshold(opts, RunSettings.build("replay", (), opts, ranking=ranking, live=False))
+    if not ranking:
         a, b = matrix[names[0]], matrix[names[1]]
         result = compare(a, b, names=(names[0], names[1]), **opts)
         full = fixed_n_paired_test(a, b, alpha=1 - result.confidence)
@@ -207,8 +248,7 @@ def _cmd_replay(argv: Sequence[str]) -> int:
             print(f"Early stopping used {result.problems_tested} of {len(a)} problems "
                   f"({result.efficiency:.0%} saved).")
         return EXIT_OK
-    opts.pop("skip_threshold", None)
-    result = rank({m: matrix[m] for m in names}, goal=args.goal, **opts)
+    result = rank({m: matrix[m] for m in names}, **opts)
     full_order = sorted(names, key=lambda m: -sum(matrix[m]) / len(matrix[m]))
     if args.json:
         _emit_json({"early_stopping": result.to_dict(), "full_run": {
@@ -239,21 +279,26 @@ def _cmd_demo(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
-        return EXIT_OK if argv else EXIT_INPUT
-    if argv[0] == "--version":
+    if argv and argv[0] == "--version":  # answered before anything heavy is imported
         print(f"bayesbench {__version__}")
         return EXIT_OK
+    if not argv or argv[0] in ("-h", "--help"):
+        (sys.stdout if argv else sys.stderr).write(_run_parser("bayesbench").format_help())
+        return EXIT_OK if argv else EXIT_INPUT
     command, rest = (argv[0], argv[1:]) if argv[0] in SUBCOMMANDS else ("run", argv)
     handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo}
     try:
+        if command == "run" and argv[0] != "run":
+            return _cmd_run(rest, prog="bayesbench")
         return handlers[command](rest)
     except KeyboardInterrupt:
         print("bayesbench: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ModelError as exc:
         print(f"bayesbench: model error: {exc}", file=sys.stderr)
+        partial = getattr(exc, "partial_result", None)
+        if partial is not None:
+            print(f"bayesbench: results so far:\n{partial.summary()}", file=sys.stderr)
         return EXIT_MODEL
     except BayesbenchError as exc:
         print(f"bayesbench: error: {exc}", file=sys.stderr)

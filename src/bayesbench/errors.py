@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "BayesbenchError",
     "ConfigError",
+    "UnknownSettingError",
     "DatasetError",
     "ModelError",
     "ScoringError",
@@ -24,6 +25,10 @@ class BayesbenchError(Exception):
 
 class ConfigError(BayesbenchError, ValueError):
     """A parameter is outside its allowed range or has the wrong type."""
+
+
+class UnknownSettingError(ConfigError, TypeError):
+    """A keyword is not a setting of the front door it was passed to (a typo, or a setting of another door)."""
 
 
 class DatasetError(BayesbenchError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -122,7 +123,11 @@ def test_replay_pair_and_ranking(tmp_path):
 def test_replay_on_real_leaderboard_results():
     """Two real LLMs' recorded answers (Open LLM Leaderboard v1), as shipped beside the repo."""
     path = SHARED / "M_tinyhellaswag.csv.gz"
-    assert path.is_file(), f"the shared leaderboard data is expected at {path}"
+    if not path.is_file():  # a fresh clone has no ../shared beside it; CI must have it
+        message = f"the team's leaderboard data is not at {path} (a clone without ../shared)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI=true: this test must run in CI", pytrace=False)
+        pytest.skip(message)
     out = run("replay", str(path), "--random-models", "2", "--pick-seed", "3", "--rule", "full_benchmark", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -148,6 +153,115 @@ def test_run_with_a_store_records_and_reuses(tmp_path):
     assert b["usage"]["models"]["strong_vs_weak"]["cached"] == b["usage"]["models"]["strong_vs_weak"]["calls"]
 
 
-def test_replay_rejects_a_money_budget():
-    out = run("replay", "examples/recorded_scores.csv", "--max-cost-usd", "1", cwd=Path(__file__).resolve().parents[2])
-    assert out.returncode == 2 and "does not apply to replay" in out.stderr
+def test_replay_has_no_money_budget():
+    """Replaying recorded scores costs nothing: --max-cost-usd is not offered, and refused if passed."""
+    root = Path(__file__).resolve().parents[2]
+    assert "--max-cost-usd" not in run("replay", "--help").stdout
+    out = run("replay", "examples/recorded_scores.csv", "--max-cost-usd", "1", cwd=root)
+    assert out.returncode == 2 and "unrecognized arguments: --max-cost-usd" in out.stderr
+
+
+# ---------------------------------------------------------------- first contact: help, warnings, messages
+def test_top_level_help_lists_the_run_flags_and_commands():
+    out = run("--help")
+    assert out.returncode == 0
+    assert out.stdout.startswith("usage: bayesbench ")
+    for text in ("--confidence", "--store", "--equivalence-margin", "--timeout", "bayesbench replay MATRIX.csv",
+                 "bayesbench demo", "exit codes"):
+        assert text in out.stdout, text
+    assert "``" not in out.stdout and ":class:" not in out.stdout
+    bare = run()
+    assert bare.returncode == 2 and bare.stderr.startswith("usage: bayesbench ")
+
+
+def test_subcommand_help_names_the_subcommand():
+    assert run("run", "--help").stdout.startswith("usage: bayesbench run ")
+    assert run("replay", "--help").stdout.startswith("usage: bayesbench replay ")
+
+
+def test_demo_help_explains_every_flag():
+    out = run("demo", "--help")
+    assert out.returncode == 0, out.stderr
+    helps = dict(re.findall(r"^  (--[a-z-]+)[^\n]*?\s{2,}(\S[^\n]*)$", out.stdout, re.M))
+    for flag in ("--problems", "--rule", "--confidence", "--seed", "--threads", "--store", "--json"):
+        assert flag in out.stdout
+    assert "1 - alpha" in out.stdout and "seed of the problem shuffle" in out.stdout, helps
+
+
+def test_skip_threshold_without_a_margin_warns(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(BENCH_FILE)
+    out = run(str(f), "--skip-threshold", "0.9", "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "--skip-threshold has no effect without --equivalence-margin" in out.stderr
+    quiet = run(str(f), "--skip-threshold", "0.9", "--equivalence-margin", "0.05", "--quiet")
+    assert quiet.returncode == 0 and "no effect" not in quiet.stderr
+
+
+def test_a_bad_flag_value_is_reported_under_its_flag(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(BENCH_FILE)
+    out = run(str(f), "--confidence", "1.5", "--quiet")
+    assert out.returncode == 2
+    assert "bayesbench: error: --confidence: `confidence` must be in (0.5, 1), got 1.5" in out.stderr
+
+
+def test_a_model_that_is_not_callable_is_bad_input_named_as_the_user_named_it(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(
+        "from bayesbench import benchmark\n"
+        "@benchmark(model_a='gpt-4o-mini', model_b=str, dataset=[1, 2, 3])\n"
+        "def exact_match(problem, response):\n    return 1.0\n"
+    )
+    out = run(str(f), "--quiet")
+    assert out.returncode == 2, out.stderr
+    assert "model 'model_a' must be a callable" in out.stderr and "'gpt-4o-mini'" in out.stderr
+    assert "openai_model('gpt-4o-mini')" in out.stderr  # a model name alone: how to make it a model
+
+
+def test_a_bad_score_names_the_users_function(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(
+        "from bayesbench import benchmark\n"
+        "@benchmark(model_a=str, model_b=str, dataset=[1, 2, 3], seed=0)\n"
+        "def exact_match(problem, response):\n    return 7.0\n"
+    )
+    out = run(str(f), "--quiet")
+    assert out.returncode == 2
+    assert "score function 'exact_match' on problem #" in out.stderr and "score_fn" not in out.stderr
+    assert "--score-range LOW HIGH" in out.stderr  # the CLI form of the advice, too
+
+
+def test_a_failed_model_shows_cli_advice_and_the_results_so_far(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(
+        "from bayesbench import BayesianBenchmark, RetryPolicy\n"
+        "bench = BayesianBenchmark(seed=0, batch_size=2, retry=RetryPolicy(max_attempts=1))\n"
+        "@bench.task(dataset=list(range(20)))\n"
+        "def flaky(p):\n"
+        "    if p == 7:\n        raise ConnectionError('connection refused.')\n"
+        "    return 1.0, 0.0\n"
+    )
+    out = run(str(f), "--quiet", "--min-samples", "50")
+    assert out.returncode == 3
+    assert "connection refused." in out.stderr and ".." not in out.stderr
+    assert "--on-error zero" in out.stderr
+    assert "results so far" in out.stderr and "flaky:" in out.stderr
+
+
+def test_progress_is_shown_as_plain_lines_when_piped(tmp_path):
+    f = tmp_path / "b.py"
+    f.write_text(BENCH_FILE)
+    out = run(str(f))
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("[strong_vs_weak] 0/300 problems") and "first batch is in flight" in lines[0]
+    assert lines[-1].endswith("done: model_a")
+    assert "winner: model_a" in out.stdout and "[strong_vs_weak]" not in out.stdout
+
+
+def test_replay_warns_about_an_unused_skip_threshold():
+    root = Path(__file__).resolve().parents[2]
+    out = run("replay", "examples/recorded_scores.csv", "--skip-threshold", "0.9", cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert "--skip-threshold has no effect without --equivalence-margin" in out.stderr

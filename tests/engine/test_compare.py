@@ -195,10 +195,10 @@ def test_task_api_suite_and_report():
         return 0.5, 0.5
 
     report = bench.run()
-    assert set(report.task_results) == {"gsm8k", "same"}
+    assert [r.name for r in report.task_results] == ["gsm8k", "same"]
     assert report.winners["gsm8k"] == "model_a"
     assert report.winners["same"] is None
-    assert isinstance(report.task_results["same"].posterior_a, NormalPosterior)
+    assert isinstance(report["same"].posterior_a, NormalPosterior)
     assert 0 < report.overall_efficiency < 1
     json.dumps(report.to_dict())
     df = report.to_dataframe()
@@ -212,7 +212,7 @@ def test_task_api_suite_and_report():
 
     suite_report = EvalSuite.run()
     assert suite_report.winners == {"reasoning": "model_a"}
-    assert suite_report.task_results["reasoning"].problems_tested == report.task_results["gsm8k"].problems_tested
+    assert suite_report["reasoning"].problems_tested == report["gsm8k"].problems_tested
 
 
 def test_run_async_and_inside_a_running_loop(problems_400, correlated_tables):
@@ -225,7 +225,7 @@ def test_run_async_and_inside_a_running_loop(problems_400, correlated_tables):
         return bench.run()  # sync call while a loop is running, as in Jupyter
 
     assert asyncio.run(notebook_cell()).to_dict()["task_results"]["t"]["problems_tested"] == \
-        report.task_results["t"].problems_tested
+        report["t"].problems_tested
 
 
 @pytest.mark.parametrize("rule", ["anytime", "full_benchmark", "posterior", "fixed"])

@@ -4,12 +4,13 @@ from ._loop import run_sync, shuffled_order
 from ._pair import compare_async, run_task_async
 from ._rank import rank_async
 from ._results import BenchmarkReport, RankedModel, RankingResult, TaskResult
-from ._settings import RunSettings
+from ._settings import RunOptions, RunSettings
 
 __all__ = [
     "BenchmarkReport",
     "RankedModel",
     "RankingResult",
+    "RunOptions",
     "RunSettings",
     "TaskResult",
     "compare_async",

@@ -8,12 +8,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
-from ..errors import DatasetError, ModelError, ScoringError
+from ..errors import ConfigError, DatasetError, ModelError, ScoringError
 from ..execution import CallRecord, Executor
 from ..stats import make_pair_test, paired_prob_a_beats_b
 from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
+from ._warmup import scipy_ready
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
 from ._settings import RunSettings, engine_config, spent_usd
 
@@ -60,9 +61,14 @@ def check_score(value: Any, settings: RunSettings, where: str) -> float:
     if not math.isfinite(score) or not (lo <= score <= hi):
         raise ScoringError(
             f"{where} returned {value!r}; scores must be finite numbers in [{lo:g}, {hi:g}]. "
-            "For other bounded scores set score_range=(low, high) with a-priori bounds."
+            "For other bounded scores set score_range=(low, high) (CLI: --score-range LOW HIGH) with a-priori bounds."
         )
     return score
+
+
+def function_name(fn: Any) -> str:
+    """How error messages name a user's function: its own name, e.g. score function 'exact_match'."""
+    return f"score function {getattr(fn, '__name__', type(fn).__name__)!r}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -151,7 +157,9 @@ class PairRun:
         if self.decision is None:
             return ""
         lo, hi = self.decision.cs
-        return f"diff={self.decision.estimate:+.3f} CI=[{lo:+.3f}, {hi:+.3f}]"
+        est = self.decision.estimate
+        leader = self.names[0] if est > 0 else self.names[1] if est < 0 else "nobody (tied)"
+        return f"leading: {leader}, diff={est:+.3f} CI=[{lo:+.3f}, {hi:+.3f}]"
 
     async def execute(self, evaluate: Callable[[int], Awaitable[tuple[float, float]]], verbose: bool) -> TaskResult:
         progress = Progress(self.name, self.limit, enabled=verbose)
@@ -176,6 +184,7 @@ class PairRun:
             except Exception:  # an exception type that refuses attributes still surfaces
                 pass
             raise error from None
+        await scipy_ready()  # the result needs scipy: load it off the event loop
         result = self.finish()
         if self.journal is not None:
             self.journal.finish(result.to_dict())
@@ -273,8 +282,9 @@ def _error_score(record: CallRecord, settings: RunSettings, model_name: str, ind
         return float(settings.score_range[0])
     raise ModelError(
         f"model '{model_name}' failed on problem #{index} after {record.attempts} attempt(s): "
-        f"{record.error_type}: {record.error}. Pass on_error='zero' to score failed calls as the lowest score, "
-        "or fix the model; the results computed so far are on this exception as `.partial_result`."
+        f"{record.error_type}: {str(record.error).rstrip('. ')}. Pass on_error='zero' (CLI: --on-error zero) to "
+        "score failed calls as the lowest score, or fix the model; the results computed so far are on this "
+        "exception as `.partial_result` (the CLI prints them)."
     )
 
 
@@ -295,9 +305,12 @@ async def compare_async(
 ) -> TaskResult:
     """Ask both models each problem, score the responses, and stop when the evidence is enough."""
     model_a, model_b = as_model_callable(model_a), as_model_callable(model_b)
-    for label, fn in (("model_a", model_a), ("model_b", model_b), ("score_fn", score_fn)):
-        if not callable(fn):
-            raise ModelError(f"`{label}` must be a callable (sync or async), got {type(fn).__name__}")
+    for label, fn in ((f"model {model_a_name!r}", model_a), (f"model {model_b_name!r}", model_b),
+                      ("the score function", score_fn)):
+        if not callable(fn):  # a setup mistake, not a failed call: ConfigError (CLI exit 2)
+            hint = (f"; to call a model by name use an adapter, e.g. bayesbench.adapters.openai_compat."
+                    f"openai_model({fn!r})") if isinstance(fn, str) and label != "the score function" else ""
+            raise ConfigError(f"{label} must be a callable (sync or async), got {type(fn).__name__} {fn!r}{hint}")
     problems = check_dataset(dataset)
     settings, journal, executor, own_executor = prepare_run(
         kind="compare", name=name, problems=problems, settings=settings,
@@ -312,7 +325,7 @@ async def compare_async(
             run.counter.errors += 1
             return _error_score(record, settings, model_name, index)
         value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"score_fn on problem #{index} ({label})")
+        return check_score(value, settings, f"{function_name(score_fn)} on problem #{index} (model {model_name!r})")
 
     async def evaluate(index: int) -> tuple[float, float]:
         import asyncio

@@ -10,8 +10,9 @@ from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
 from ._journal import prepare_run
 from ._loop import LoopAborted, run_loop, shuffled_order
-from ._pair import as_model_callable, _error_score, _update_many, apply_score_fn, check_dataset, check_score
+from ._pair import as_model_callable, function_name, _error_score, _update_many, apply_score_fn, check_dataset, check_score
 from ._progress import Progress
+from ._warmup import scipy_ready
 from ._results import RankedModel, RankingResult
 from ._settings import RunSettings, check_ranking, engine_config, spent_usd
 
@@ -74,7 +75,7 @@ async def rank_async(
         if not record.ok:
             return _error_score(record, settings, model, index)
         value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"score_fn on problem #{index} (model '{model}')")
+        return check_score(value, settings, f"{function_name(score_fn)} on problem #{index} (model {model!r})")
 
     async def evaluate(index: int) -> tuple[int, dict[str, float]]:
         active = list(race.active_models()) if not fixed else names
@@ -118,6 +119,7 @@ async def rank_async(
         stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
     progress.close(stop_reason)
 
+    await scipy_ready()  # the result needs scipy: load it off the event loop
     result = build_ranking_result(
         names, scores, set(race.claims()), settings, posterior_factory,
         calls=len(executor.records) - records_start, bank=bank, stop_reason=stop_reason,

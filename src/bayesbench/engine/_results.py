@@ -7,6 +7,7 @@ result can be audited and reproduced from ``to_dict()`` alone.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,21 +95,29 @@ class TaskResult:
         return None
 
     def summary(self) -> str:
+        """Two lines: the verdict with what each number is over, then the cost of getting there."""
         lo, hi = self.ci
-        level = f"{self.confidence:.0%}"
         if self.winner is not None:
             verdict = f"winner: {self.winner_name}"
         elif self.status == "EQUIVALENT":
             verdict = "equivalent within the margin (non-discriminating)"
         else:
             verdict = "no winner certified (undecided)"
+        n = self.problems_tested
+        evaluated = self.model_calls // 2  # each problem asks both models
+        in_flight = evaluated - n
+        overshoot = f"; {in_flight} more were in flight at the stop" if in_flight > 0 else ""
+        # the interval is the stopping rule's own: a winner is declared as soon as it excludes 0, so at a
+        # stop its near end is close to 0 while P(A>B) (a posterior, reported only) is already near 1
         return (
             f"{self.name}: {verdict} | {self.model_a_name}={self.mean_a:.3f} {self.model_b_name}={self.mean_b:.3f} "
-            f"diff={self.difference:+.3f} {level}CI=[{lo:+.3f}, {hi:+.3f}] "
-            f"P(A>B)={self.p_a_beats_b:.3f} | {self.problems_tested}/{self.total_problems} problems "
-            f"({self.efficiency:.0%} saved), {self.model_calls} calls, stop: {self.stop_reason}, "
-            f"rule={self.rule}, seed={self.seed}"
-        ) + usage_lines(self.usage)
+            f"(mean scores over the {n} problems used) | diff={self.difference:+.3f}, {self.confidence:.0%} "
+            f"{_INTERVALS.get(self.rule, 'interval')} [{lo:+.3f}, {hi:+.3f}]"
+            + (" (it stops as soon as this excludes 0)" if self.winner is not None and self.rule != "fixed" else "")
+            + f"\n    {n}/{self.total_problems} problems used ({self.efficiency:.0%} saved){overshoot}; "
+            f"{self.model_calls} model calls; stop: {self.stop_reason}; rule={self.rule}, seed={self.seed}; "
+            f"P(A>B)={self.p_a_beats_b:.3f} (paired posterior, reported only)"
+        ) + usage_lines(self.usage, tasks=(self.name,))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,8 +152,19 @@ class TaskResult:
         }
 
 
-def usage_lines(usage: dict[str, Any] | None) -> str:
-    """Per-model latency, tokens, cost and what stopping early saved, one line each (empty if no calls)."""
+_INTERVALS = {
+    "anytime": "anytime-valid interval",
+    "full_benchmark": "interval for the full-run difference",
+    "posterior": "anytime-valid interval (not what rule=posterior stops on)",
+    "fixed": "fixed-n interval",
+}
+
+
+def usage_lines(usage: dict[str, Any] | None, tasks: tuple[str, ...] = ()) -> str:
+    """Per-model latency, tokens, cost and what stopping early saved, one line each (empty if no calls).
+
+    A name in ``tasks`` is a task function that returns both models' scores: its calls are problems (two
+    model calls each) and its "tokens" would be estimated from numbers, so none are shown."""
     if not usage or not usage.get("models"):
         return ""
     savings = usage.get("savings") or {}
@@ -154,15 +174,22 @@ def usage_lines(usage: dict[str, Any] | None) -> str:
             v = u.get(key)
             return "-" if v is None else f"{v:.2f}s"
 
+        task = name in tasks
         cost = u.get("cost_usd")
-        line = (f"\n    {name}: {u.get('calls', 0)} calls ({u.get('cached', 0)} cached, {u.get('errors', 0)} errors), "
-                f"latency p50/p95/p99 {sec('latency_p50_s')}/{sec('latency_p95_s')}/{sec('latency_p99_s')}, "
-                f"tokens in/out {u.get('input_tokens', 0)}/{u.get('output_tokens', 0)}"
-                + ("~" if u.get("tokens_estimated") else "")
-                + (f", cost ${cost:.4f}" if cost is not None else ""))
+        calls = u.get("calls", 0)
+        what = (f"task function {name!r}: {calls} problems, {2 * calls} model calls" if task
+                else f"{name}: {calls} calls")
+        line = (f"\n    {what} ({u.get('cached', 0)} cached, {u.get('errors', 0)} errors), "
+                f"latency p50/p95/p99 {sec('latency_p50_s')}/{sec('latency_p95_s')}/{sec('latency_p99_s')}")
+        if not (task and u.get("tokens_estimated")):
+            line += (f", tokens in/out {u.get('input_tokens', 0)}/{u.get('output_tokens', 0)}"
+                     + (" (estimated)" if u.get("tokens_estimated") else ""))
+        if cost is not None:
+            line += f", cost ${cost:.4f}"
         saved = savings.get(name)
         if saved:
-            line += f", saved ~{saved['calls_saved']:.0f} calls"
+            unit = "problems" if task else "calls"
+            line += f", saved ~{saved['calls_saved']:.0f} {unit} of a full run"
             if saved.get("cost_usd_saved") is not None:
                 line += f" (${saved['cost_usd_saved']:.4f})"
         lines.append(line)
@@ -184,48 +211,66 @@ def _posterior_dict(posterior: Any, level: float) -> dict[str, Any] | None:
 
 @dataclass
 class BenchmarkReport:
-    """The outcome of a multi-task benchmark: one :class:`TaskResult` per task."""
+    """The outcome of a multi-task benchmark: ``task_results`` is the list of :class:`TaskResult`, one per
+    task in registration order (``report.task_results[0]``); ``report["name"]`` or ``report.task("name")``
+    looks one up by name."""
 
-    task_results: dict[str, TaskResult]
+    task_results: list[TaskResult]
     confidence: float
     correction: str | None = None
+
+    def task(self, name: str) -> TaskResult:
+        """The result of the task called ``name``."""
+        for result in self.task_results:
+            if result.name == name:
+                return result
+        known = ", ".join(repr(r.name) for r in self.task_results) or "none"
+        raise KeyError(f"no task named {name!r} in this report; its tasks are: {known}")
+
+    def __getitem__(self, key: str | int) -> TaskResult:
+        return self.task_results[key] if isinstance(key, int) else self.task(key)
+
+    @property
+    def task_names(self) -> list[str]:
+        return [r.name for r in self.task_results]
 
     @property
     def overall_efficiency(self) -> float:
         """Fraction of all problems (over all tasks) that did not need to be evaluated."""
-        total = sum(r.total_problems for r in self.task_results.values())
-        used = sum(r.problems_tested for r in self.task_results.values())
+        total = sum(r.total_problems for r in self.task_results)
+        used = sum(r.problems_tested for r in self.task_results)
         return 0.0 if total == 0 else 1.0 - used / total
 
     @property
     def winners(self) -> dict[str, str | None]:
-        return {name: r.winner for name, r in self.task_results.items()}
+        return {r.name: r.winner for r in self.task_results}
 
     @property
     def model_calls(self) -> int:
-        return sum(r.model_calls for r in self.task_results.values())
+        return sum(r.model_calls for r in self.task_results)
 
     def summary(self) -> str:
         lines = [f"bayesbench report: {len(self.task_results)} task(s), confidence {self.confidence:.0%}"
                  + (f", {self.correction} correction across tasks" if self.correction else "")]
-        for result in self.task_results.values():
-            lines.append("  " + result.summary())
+        for result in self.task_results:
+            lines.append(textwrap.indent(result.summary(), "  "))
         lines.append(f"Overall: {self.overall_efficiency:.0%} of problems saved, {self.model_calls} model calls.")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        # keyed by task name in JSON (the CLI's --json), in registration order
         return {
             "confidence": self.confidence,
             "correction": self.correction,
             "overall_efficiency": self.overall_efficiency,
             "winners": self.winners,
             "model_calls": self.model_calls,
-            "task_results": {name: r.to_dict() for name, r in self.task_results.items()},
+            "task_results": {r.name: r.to_dict() for r in self.task_results},
         }
 
     def to_dataframe(self) -> Any:
         rows = []
-        for result in self.task_results.values():
+        for result in self.task_results:
             row = result.to_dict()
             for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci"):
                 row.pop(key)

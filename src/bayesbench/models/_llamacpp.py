@@ -6,6 +6,7 @@ server's ``echo`` logprobs, which llama-cpp-python 0.3.x shifts by one position.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -22,6 +23,45 @@ from ._completion import Completion
 from ._prompt import PromptFn
 
 __all__ = ["LlamaCppModel", "LoglikelihoodResult", "llamacpp_model"]
+
+
+_LOG_STATE: dict[str, Any] = {"callback": None, "held": None}
+_LOG_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _load_logs(llama_cpp: Any, verbose: bool) -> Any:
+    """Hold llama.cpp's log lines while a model loads unless ``verbose``; show them only if the load fails.
+
+    llama.cpp logs some notices at its ERROR level (e.g. "llama_kv_cache_iswa: using full-size SWA cache"), which
+    llama-cpp-python's verbose=False lets through, so one such line reached every run's output."""
+    if verbose:
+        yield
+        return
+    with _LOG_LOCK:
+        if _LOG_STATE["callback"] is None:
+            import ctypes
+            import sys
+
+            def forward(level: int, text: bytes, user_data: Any) -> None:
+                held = _LOG_STATE["held"]
+                if held is not None:
+                    held.append(text.decode("utf-8", errors="replace"))
+                elif level == 3:  # after loading, llama.cpp's errors still reach stderr
+                    sys.stderr.write(text.decode("utf-8", errors="replace"))
+
+            _LOG_STATE["callback"] = llama_cpp.llama_log_callback(forward)  # kept: C holds only a pointer
+            llama_cpp.llama_log_set(_LOG_STATE["callback"], ctypes.c_void_p(0))
+        _LOG_STATE["held"] = []
+        try:
+            yield
+        except Exception as exc:
+            logs = "".join(_LOG_STATE["held"] or [])[-2000:]
+            if logs and hasattr(exc, "add_note"):  # Python >= 3.11
+                exc.add_note(f"llama.cpp said:\n{logs}")
+            raise
+        finally:
+            _LOG_STATE["held"] = None
 
 
 @dataclass(frozen=True)
@@ -93,16 +133,17 @@ class LlamaCppModel(ProviderModel):
         self.n_threads = positive_int("n_threads", n_threads)
         self._lock = threading.Lock()
         # logits_all keeps every position's logits, which loglikelihood needs.
-        self._llm = llama_cpp.Llama(
-            model_path=self.path,
-            n_ctx=self.n_ctx,
-            n_threads=self.n_threads,
-            n_threads_batch=self.n_threads,
-            seed=seed if seed is not None else 0,
-            logits_all=True,
-            chat_format=chat_format,
-            verbose=verbose,
-        )
+        with _load_logs(llama_cpp, verbose):
+            self._llm = llama_cpp.Llama(
+                model_path=self.path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                seed=seed if seed is not None else 0,
+                logits_all=True,
+                chat_format=chat_format,
+                verbose=verbose,
+            )
 
     def __repr__(self) -> str:
         return f"LlamaCppModel(path={self.path!r}, mode={self.mode!r}, n_threads={self.n_threads})"

@@ -12,7 +12,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special, stats
 
 from ..errors import ConfigError, ScoringError
 
@@ -137,6 +136,7 @@ class BetaPosterior(Posterior):
 
     def credible_interval(self, level: float = 0.95, *, n_samples: int = 20000, seed: int = 0) -> tuple[float, float]:
         """Exact equal-tailed interval from the Beta quantiles."""
+        from scipy import stats  # on first use: keeps `import bayesbench` fast
         _level(level)
         lo, hi = stats.beta.ppf([(1 - level) / 2, (1 + level) / 2], self.alpha, self.beta)
         return float(lo), float(hi)
@@ -152,6 +152,7 @@ class BetaPosterior(Posterior):
 
 def beta_prob_greater(a1: float, b1: float, a2: float, b2: float) -> float:
     """P(X > Y) for independent X ~ Beta(a1, b1), Y ~ Beta(a2, b2) (split Gauss–Legendre)."""
+    from scipy import special, stats  # on first use: keeps `import bayesbench` fast
     lo, hi = stats.beta.ppf([1e-13, 1 - 1e-13], a1, b1)
     edges = np.linspace(lo, hi, 9)  # 8 panels x 64 nodes around the mass of X
     mid = 0.5 * (edges[1:] + edges[:-1])[:, None]
@@ -163,6 +164,7 @@ def beta_prob_greater(a1: float, b1: float, a2: float, b2: float) -> float:
 
 
 def _normal_prob(m1: float, v1: float, m2: float, v2: float) -> float:
+    from scipy import stats  # on first use: keeps `import bayesbench` fast
     sd = math.sqrt(max(v1 + v2, 1e-300))
     return float(stats.norm.cdf((m1 - m2) / sd))
 
@@ -230,6 +232,7 @@ class NormalPosterior(Posterior):
 
     def credible_interval(self, level: float = 0.95, *, n_samples: int = 20000, seed: int = 0) -> tuple[float, float]:
         """Exact equal-tailed interval from the Student-t marginal of μ."""
+        from scipy import stats  # on first use: keeps `import bayesbench` fast
         _level(level)
         df, loc, scale = self._t()
         lo, hi = stats.t.ppf([(1 - level) / 2, (1 + level) / 2], df, loc, scale)
@@ -344,12 +347,14 @@ class GammaPosterior(Posterior):
 
     def credible_interval(self, level: float = 0.95, *, n_samples: int = 20000, seed: int = 0) -> tuple[float, float]:
         """Exact interval from the inverse-gamma quantiles of μ = 1/θ."""
+        from scipy import stats  # on first use: keeps `import bayesbench` fast
         _level(level)
         lo, hi = stats.invgamma.ppf([(1 - level) / 2, (1 + level) / 2], self.shape, scale=self.rate)
         return float(lo), float(hi)
 
     def prob_greater(self, other: Posterior, *, n_samples: int = 100000, seed: int = 0) -> float:
         """Closed form for two Gammas: P(μ1 > μ2) = P(θ1 < θ2) = I_{r1/(r1+r2)}(a1, a2)."""
+        from scipy import special  # on first use: keeps `import bayesbench` fast
         if isinstance(other, GammaPosterior):
             r1, r2 = self.rate, other.rate
             return float(special.betainc(self.shape, other.shape, r1 / (r1 + r2)))

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
-from scipy import special, stats
 
 from ..errors import ConfigError, ScoringError
 from ._posteriors import BetaPosterior, Posterior, beta_prob_greater
@@ -33,6 +32,7 @@ __all__ = [
     "fixed_n_paired_test",
     "paired_prob_a_beats_b",
     "RULES",
+    "default_posterior",
 ]
 
 Rule = Literal["anytime", "full_benchmark", "posterior", "fixed"]
@@ -103,7 +103,8 @@ def make_pair_test(
 
 
 # ------------------------------------------------------------------------------------ posterior rule
-def _jeffreys() -> Posterior:
+def default_posterior() -> Posterior:
+    """The posterior of every run that names none: Jeffreys' Beta(1/2, 1/2) per model."""
     return BetaPosterior(0.5, 0.5)
 
 
@@ -141,7 +142,7 @@ class PosteriorThresholdTest:
             raise ConfigError(f"`skip_threshold` must be in (0.5, 1) or None (no skip window), got {skip_threshold!r}")
         if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
             raise ConfigError(f"`min_samples` must be an integer >= 1, got {min_samples!r}")
-        factory = _jeffreys if posterior_factory is None else posterior_factory
+        factory = default_posterior if posterior_factory is None else posterior_factory
         if not callable(factory):
             raise ConfigError(
                 "`posterior_factory` must be a callable returning a new Posterior, e.g. BetaPosterior or "
@@ -257,6 +258,8 @@ def fixed_n_paired_test(
     The interval is Clopper–Pearson on θ = n10/(n10 + n01) mapped to Δ = (2θ − 1)·m/n for binary
     scores (conditional on the m discordant pairs), and the t-interval otherwise.
     """
+    from scipy import stats  # imported on first use: scipy.stats costs ~1 s at `import bayesbench`
+
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (0 < alpha < 1):
         raise ConfigError(f"`alpha` must be in (0, 1), got {alpha!r}")
     lo, hi = float(score_range[0]), float(score_range[1])
@@ -356,6 +359,8 @@ def paired_prob_a_beats_b(a: Scores, b: Scores) -> float:
     Otherwise: Normal-Inverse-Gamma on Z = a − b with μ0 = 0 (κ0 = 1, α0 = 1, β0 = 0.05),
     returns P(mean Z > 0).
     """
+    from scipy import special, stats  # imported on first use (import time)
+
     xa = np.asarray(a, dtype=float).reshape(-1)
     xb = np.asarray(b, dtype=float).reshape(-1)
     if xa.shape != xb.shape:
