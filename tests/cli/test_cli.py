@@ -15,7 +15,8 @@ import pytest
 
 import bayesbench
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "open-llm-leaderboard-v1"
+from .._shared import LEADERBOARD, shared_data
+
 BAYESBENCH = [sys.executable, "-m", "bayesbench.cli"]
 
 
@@ -122,12 +123,7 @@ def test_replay_pair_and_ranking(tmp_path):
 
 def test_replay_on_real_leaderboard_results():
     """Two real LLMs' recorded answers (Open LLM Leaderboard v1), as shipped beside the repo."""
-    path = SHARED / "M_tinyhellaswag.csv.gz"
-    if not path.is_file():  # a fresh clone has no ../shared beside it; CI must have it
-        message = f"the team's leaderboard data is not at {path} (a clone without ../shared)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true: this test must run in CI", pytrace=False)
-        pytest.skip(message)
+    path = shared_data(f"{LEADERBOARD}/M_tinyhellaswag.csv.gz")  # skips without ../shared, fails under CI=true
     out = run("replay", str(path), "--random-models", "2", "--pick-seed", "3", "--rule", "full_benchmark", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
