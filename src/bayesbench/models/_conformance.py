@@ -87,11 +87,12 @@ def cache_key_checks(
     base: Mapping[str, Any],
     variants: Mapping[str, Any],
     neutral: Iterable[str] = (),
+    fixed: Iterable[str] = (),
 ) -> list[AdapterCheck]:
     """The checks of :func:`check_cache_key`, as a list (see there)."""
     checks: list[AdapterCheck] = []
-    neutral = set(neutral)
-    unknown = sorted((set(variants) | neutral) - set(_parameters(factory)))
+    neutral, fixed = set(neutral), set(fixed)
+    unknown = sorted((set(variants) | neutral | fixed) - set(_parameters(factory)))
     if unknown:
         raise ConfigError(f"`variants` / `neutral` name parameters {unknown} that the factory does not take; "
                           f"it takes {_parameters(factory)}")
@@ -109,6 +110,15 @@ def cache_key_checks(
                     f"cache_key[{name}]", False,
                     f"parameter `{name}` is not covered: give it a value in `variants` (and list it in `neutral` "
                     "if it cannot change an answer)"))
+                continue
+            if name in fixed:
+                try:
+                    built.append(factory(**{**dict(base), name: variants[name]}))
+                except ConfigError:
+                    checks.append(AdapterCheck(f"cache_key[{name}]", True, "fixed: any other value is refused"))
+                else:
+                    checks.append(AdapterCheck(f"cache_key[{name}]", False,
+                                               f"declared fixed, but {variants[name]!r} was accepted: put it in the key"))
                 continue
             other = factory(**{**dict(base), name: variants[name]})
             built.append(other)
@@ -131,6 +141,7 @@ def check_cache_key(
     variants: Mapping[str, Any],
     *,
     neutral: Iterable[str] = (),
+    fixed: Iterable[str] = (),
     raise_on_failure: bool = True,
 ) -> AdapterCheckReport:
     """Check that an adapter's cache identity covers every parameter that can change an answer.
@@ -138,16 +149,19 @@ def check_cache_key(
     ``factory(**base)`` builds the adapter (e.g. ``openai_model`` with ``base={"model": ...,
     "base_url": ...}``). Every parameter in ``factory``'s signature must have an alternative value
     in ``variants``: building with that one value changed must change the cache identity, except
-    for the parameters named in ``neutral`` (``api_key``, ``timeout``, ...), where it must not. A
-    parameter added to the factory later and left out of ``variants`` fails the check, so the key
-    cannot silently fall behind the signature. Also checked: two adapters built alike share one
-    identity, and ``base["api_key"]`` (when given) is not in it. Nothing is called.
+    for the parameters named in ``neutral`` (``api_key``, ``timeout``, ...), where it must not, and
+    those named in ``fixed`` (accepting only their default, like Anthropic's ``seed``), where the
+    factory must refuse the value with a ``ConfigError``. A parameter added to the factory later
+    and left out of ``variants`` fails the check, so the key cannot silently fall behind the
+    signature. Also checked: two adapters built alike share one identity, and ``base["api_key"]``
+    (when given) is not in it. Nothing is called.
 
     Returns the report; with ``raise_on_failure`` a failed check raises
     :class:`~bayesbench.errors.ModelError` carrying the summary.
     """
     name = getattr(factory, "__name__", getattr(getattr(factory, "func", None), "__name__", "factory"))
-    report = AdapterCheckReport(model=str(name), is_async=False, checks=cache_key_checks(factory, base, variants, neutral))
+    checks = cache_key_checks(factory, base, variants, neutral, fixed)
+    report = AdapterCheckReport(model=str(name), is_async=False, checks=checks)
     if raise_on_failure and not report.passed:
         raise ModelError(f"the adapter's cache key misses parameters; put them in its cache_key:\n{report.summary()}")
     return report
@@ -163,6 +177,7 @@ def check_model_adapter(
     base: Mapping[str, Any] | None = None,
     variants: Mapping[str, Any] | None = None,
     neutral: Iterable[str] = (),
+    fixed: Iterable[str] = (),
 ) -> AdapterCheckReport:
     """Check that ``fn`` (a function, :class:`BaseLLM` or adapter) behaves as bayesbench expects.
 
@@ -179,7 +194,7 @@ def check_model_adapter(
     6. ``errors_classifiable``: a problem with no question text either gets a ``str`` or raises an
        error :func:`classify_error` marks as not retryable (retrying bad input cannot help);
        ``classify_error`` never raises on it.
-    7. With ``factory`` / ``base`` / ``variants`` / ``neutral``: the cache-key checks of
+    7. With ``factory`` / ``base`` / ``variants`` / ``neutral`` / ``fixed``: the cache-key checks of
        :func:`check_cache_key` (every parameter that can change an answer is in the key).
 
     Returns the report; with ``raise_on_failure`` (default) a failed check raises
@@ -255,7 +270,7 @@ def check_model_adapter(
     if factory is not None:
         if variants is None:
             raise ConfigError("`variants` must map every parameter of `factory` to an alternative value, got None")
-        report.checks.extend(cache_key_checks(factory, base or {}, variants, neutral))
+        report.checks.extend(cache_key_checks(factory, base or {}, variants, neutral, fixed))
 
     if raise_on_failure and not report.passed:
         raise ModelError(
