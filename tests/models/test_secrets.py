@@ -176,3 +176,18 @@ def test_streamed_answers_are_redacted_too(fake_server, provider):
     fake_server.add_fault(echo_key="tail")
     answer = model("hi")
     assert "***" in answer and not leaked(answer)
+
+
+def test_key_in_the_answers_metadata_is_redacted(fake_server):
+    # A provider that reports the key as the model name (a misconfigured proxy) is caught too.
+    fake_server.answer = "fine"
+    model = openai_model("fake-model", base_url=fake_server.openai_base_url, api_key=KEY)
+    original = model._parse
+
+    def echo_model_name(response):
+        response.model = "proxy/" + KEY[3:]
+        return original(response)
+
+    model._parse = echo_model_name
+    answer = model("hi")
+    assert answer == "fine" and answer.model == "proxy/***" and answer.output_tokens == 1

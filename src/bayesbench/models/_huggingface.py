@@ -14,6 +14,7 @@ from ._completion import Completion
 from ._errors import IncompleteResponse, MalformedResponse
 from ._prompt import PromptFn
 from ._provider import AsyncProviderModel
+from ._secret import Secret
 
 __all__ = ["HFModel", "hf_model", "hf_dataset"]
 
@@ -32,6 +33,9 @@ class HFModel(AsyncProviderModel):
         if provider is not None and not isinstance(provider, str):
             raise ConfigError(f"`provider` must be a str (e.g. 'hf-inference', 'together') or None, got {provider!r}")
         self.hf_provider = provider
+        if not self._api_key:  # the client falls back to the token saved by `hf auth login`: redact that one
+            saved = getattr(self._hub, "get_token", lambda: None)()
+            self._api_key = Secret(saved if isinstance(saved, str) else None)
 
     @property
     def protocol(self) -> str:  # type: ignore[override]

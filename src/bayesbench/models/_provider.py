@@ -294,10 +294,21 @@ class ProviderModel(BaseLLM, abc.ABC):
         )
 
     def _deliver(self, completion: Completion) -> Completion:
-        """The answer, with any fragment of the API key redacted (a model may quote its context)."""
-        if self._api_key.leaks(completion):
-            return Completion(self._api_key.redact(str.__str__(completion)), **completion.metadata())
+        """The answer, with any fragment of the API key redacted (a model may quote its context),
+        in its text and in its metadata."""
+        meta = completion.metadata()
+        if self._api_key.leaks(str.__str__(completion)) or self._api_key.leaks(repr(meta)):
+            return Completion(self._api_key.redact(str.__str__(completion)), **self._redacted(meta))
         return completion
+
+    def _redacted(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._api_key.redact(value)
+        if isinstance(value, dict):
+            return {k: self._redacted(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._redacted(v) for v in value]
+        return value
 
     def _failure(self, exc: Exception) -> ModelCallError:
         """The one error a failed call raises: classified like ``exc``, text redacted, and no
