@@ -134,3 +134,19 @@ def test_adapters_package_is_pure_aliases():
         for node in tree.body:
             if isinstance(node, ast.ImportFrom) and path.name != "__init__.py":
                 assert node.module.startswith("models."), f"{path.name} imports from {node.module}"
+
+
+def test_sync_close_inside_a_running_loop_schedules_the_async_close(fake_server):
+    model = openai_model("fake-model", base_url=fake_server.openai_base_url)
+
+    async def main():
+        assert await model.acall("x") == "echo: x"
+        (client,) = model._async_clients.values()
+        model.close()  # cannot await here: the close is scheduled on this loop
+        for _ in range(50):
+            if client._client.is_closed:
+                break
+            await asyncio.sleep(0.02)
+        return client._client.is_closed
+
+    assert asyncio.run(main())

@@ -318,7 +318,7 @@ class ProviderModel(BaseLLM, abc.ABC):
             detail = str(exc) if type(exc) in _OWN_ERRORS else f"{type(exc).__name__}: {exc}"
         except Exception:  # an unprintable exception still becomes a clean error
             detail = type(exc).__name__
-        cls = type(exc) if type(exc) in _OWN_ERRORS else ModelCallError
+        cls: type[ModelCallError] = type(exc) if isinstance(exc, ModelCallError) and type(exc) in _OWN_ERRORS else ModelCallError
         if info.kind == "malformed" and cls is ModelCallError:  # e.g. a JSONDecodeError of the SDK
             cls, detail = MalformedResponse, f"malformed response: the body is not {self.protocol} ({detail})"
         message = self._api_key.redact(f"{self.provider} call to {self.model!r} failed: {detail}")
@@ -426,9 +426,12 @@ class AsyncProviderModel(ProviderModel):
             if loop.is_closed():
                 continue
             if loop.is_running():
-                loop.call_soon_threadsafe(lambda c=client, lp=loop: lp.create_task(self._aclose_client(c)))
+                loop.call_soon_threadsafe(self._schedule_aclose, loop, client)
             else:
                 loop.run_until_complete(self._aclose_client(client))
+
+    def _schedule_aclose(self, loop: asyncio.AbstractEventLoop, client: Any) -> None:
+        loop.create_task(self._aclose_client(client))
 
     async def aclose(self) -> None:
         """Close every client; the running loop's async client is awaited here. Idempotent."""
