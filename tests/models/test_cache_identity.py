@@ -157,3 +157,12 @@ def test_wrapped_plain_functions_keep_their_own_identity():
     assert callable_identity(as_callable(answer_one)).endswith("test_cache_identity.answer_one")
     assert callable_identity(as_callable(answer_one, prompt_key="question")) != \
         callable_identity(as_callable(answer_one, prompt_key="input"))
+
+
+def test_every_provider_adapter_has_a_cache_key_spec_here():
+    import bayesbench.models as models
+    from bayesbench.models._provider import ProviderModel
+
+    adapters = {obj for obj in vars(models).values() if isinstance(obj, type) and issubclass(obj, ProviderModel)}
+    covered = {type(factory(**base)) for factory, base, *_ in SPECS.values()} | {models.LlamaCppModel}
+    assert adapters == covered, f"add a SPECS entry for {adapters - covered}"
