@@ -34,12 +34,16 @@ Constructor options (all keyword, all also settable as attributes while running)
   in_flight_retry_after`` (a provider-side concurrency limit, for AIMD tests).
 * ``required_api_key``: when set, other keys get 401 and the body echoes the wrong key back (as real
   providers partly do), to test that adapters redact keys.
+* ``fault_policy``: ``f(Request) -> Fault | None`` asked first for every API request (attribute only).
 * ``hang_s``: how long a ``hang`` fault holds the request (default 30 s; ``stop()`` ends it early).
 
 Faults (:class:`Fault`, one per request, queued in order, optionally only for a ``path`` suffix):
 ``status`` (+ ``retry_after`` / ``retry_after_ms`` / ``headers`` / ``body``), ``delay_s`` (slow, then a
 normal answer), ``hang``, ``malformed`` (200 with a truncated JSON body), ``drop`` (close the
-connection without a response).
+connection without a response), and 200s that are not complete answers: ``empty`` (no choices /
+no content blocks), ``null_content`` (the text is null), ``truncate_after=N`` (a stream that closes
+cleanly after N chunks, before its end marker), ``html`` (an HTML page). ``echo_key`` puts (part
+of) the request's API key in the error message or the answer, to test redaction.
 
 Usage counts are whitespace word counts: ``prompt_tokens`` / ``input_tokens`` = words in all
 prompt text (system + messages, or the completion prompt); ``completion_tokens`` /
@@ -55,6 +59,6 @@ The listen backlog is 1024 and each connection gets its own thread, so 128+ conc
 are served in parallel.
 """
 
-from ._server import MODELS, FakeServer, Fault, Request
+from ._server import HTML_PAGE, MODELS, FakeServer, Fault, Request, key_fragment
 
-__all__ = ["FakeServer", "Fault", "Request", "MODELS"]
+__all__ = ["FakeServer", "Fault", "Request", "MODELS", "HTML_PAGE", "key_fragment"]

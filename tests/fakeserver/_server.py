@@ -27,6 +27,22 @@ class Fault:
     with a body that is not JSON. ``drop``: close the connection without any response.
     ``headers``: extra response headers. ``body``: raw body text overriding the default.
     ``path``: only requests whose path ends with this are affected (None: any API request).
+
+    Answers that are not complete answers (each a 200 the SDKs accept):
+
+    ``empty``: no answer at all (OpenAI ``"choices": []``, and a stream of only such chunks before
+    ``[DONE]``; Anthropic ``"content": []``, and a stream with no content block).
+    ``null_content``: the choice is there but its text is null (OpenAI ``message.content`` /
+    ``text``, Anthropic a text block whose ``text`` is null).
+    ``truncate_after``: a streamed answer stops after this many content chunks and the
+    connection closes cleanly: no ``finish_reason`` and no ``[DONE]`` (OpenAI), no
+    ``message_delta`` / ``message_stop`` (Anthropic). Non-streamed requests are not affected.
+    ``html``: 200 with an HTML page (a proxy's or captive portal's), ``Content-Type: text/html``.
+
+    ``echo_key``: echo (part of) the request's API key, as a careless provider or a model quoting
+    its context would: ``"whole"``, ``"no_prefix"`` (without ``sk-``), ``"tail"`` (last 12
+    characters), ``"middle"`` (10 characters from the middle). With ``status`` it goes in the error
+    message; without, in the 200 answer text.
     """
 
     status: int | None = None
@@ -39,6 +55,29 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     path: str | None = None
+    empty: bool = False
+    null_content: bool = False
+    truncate_after: int | None = None
+    html: bool = False
+    echo_key: str | None = None
+
+
+#: A 200 page that is not an API answer (what a misconfigured proxy returns).
+HTML_PAGE = "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>"
+
+
+def key_fragment(key: str, how: str) -> str:
+    """The part of ``key`` a fault with ``echo_key=how`` echoes."""
+    if how == "whole":
+        return key
+    if how == "no_prefix":
+        return key[3:] if key.startswith("sk-") else key[2:]
+    if how == "tail":
+        return key[-12:]
+    if how == "middle":
+        mid = len(key) // 2
+        return key[mid - 5 : mid + 5]
+    raise ValueError(f"`echo_key` must be 'whole', 'no_prefix', 'tail' or 'middle', got {how!r}")
 
 
 @dataclass
@@ -135,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
         if fake.required_api_key is not None:
-            given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+            given = _given_key(headers)
             if given != fake.required_api_key:
                 # Real providers echo (part of) the wrong key back: adapters must redact it.
                 self._error(401, f"Incorrect API key provided: {given}", anthropic, {})
@@ -144,17 +183,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(429, "too many requests in flight", anthropic, {"Retry-After": str(fake.in_flight_retry_after)})
             return
         try:
-            fault = fake._take_fault(path)
-            if fault is not None and self._apply_fault(fault, anthropic):
+            policy = fake.fault_policy
+            fault = policy(request) if policy is not None else None
+            if fault is None:
+                fault = fake._take_fault(path)
+            if fault is not None and self._apply_fault(fault, anthropic, headers):
                 return
             if fake.latency_s > 0:
                 fake._stop.wait(fake.latency_s)  # no lock held: requests sleep concurrently
             answer = fake._answer(request, last_user)
+            if fault is not None and fault.echo_key:
+                answer = f"{answer} (your key is {key_fragment(_given_key(headers), fault.echo_key)})"
             stream = isinstance(body, dict) and bool(body.get("stream"))
+            fault = fault or Fault()
             if anthropic:
-                self._anthropic(body, prompt, answer, stream)
+                self._anthropic(body, prompt, answer, stream, fault)
             else:
-                self._openai(path, body, prompt, answer, stream)
+                self._openai(path, body, prompt, answer, stream, fault)
         finally:
             fake._leave()
 
@@ -167,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(status, {"error": {"message": message, "type": "fake_error", "code": status}}, headers)
 
-    def _apply_fault(self, fault: Fault, anthropic: bool) -> bool:
+    def _apply_fault(self, fault: Fault, anthropic: bool, request_headers: dict[str, str]) -> bool:
         """Apply a fault; True when the response is complete (nothing more to send)."""
         fake = self.server.fake
         if fault.delay_s > 0:
@@ -182,59 +227,75 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.malformed:
             self._send_raw(200, (fault.body or '{"id": "broken", "choices": [').encode(), "application/json", fault.headers)
             return True
+        if fault.html:
+            self._send_raw(200, (fault.body or HTML_PAGE).encode(), "text/html; charset=utf-8", fault.headers)
+            return True
         if fault.status is not None:
             headers = dict(fault.headers)
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
             if fault.retry_after_ms is not None:
                 headers["retry-after-ms"] = str(fault.retry_after_ms)
-            self._error(fault.status, f"injected fault {fault.status}", anthropic, headers, fault.body)
+            message = f"injected fault {fault.status}"
+            if fault.echo_key:
+                message += f": the key {key_fragment(_given_key(request_headers), fault.echo_key)} was rejected"
+            self._error(fault.status, message, anthropic, headers, fault.body)
             return True
         return False  # only a delay: answer normally
 
     # -- OpenAI ---------------------------------------------------------------------------
-    def _openai(self, path: str, body: dict, prompt: str, answer: str, stream: bool) -> None:
+    def _openai(self, path: str, body: dict, prompt: str, answer: str, stream: bool, fault: Fault) -> None:
         fake = self.server.fake
         chat = path.endswith("/chat/completions")
         model = body.get("model", "fake-model")
         usage = {"prompt_tokens": _words(prompt), "completion_tokens": _words(answer), "total_tokens": _words(prompt) + _words(answer)}
+        text = None if fault.null_content else answer
         if not stream:
             if chat:
-                choice = {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop", "logprobs": None}
+                choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
                 payload = {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model, "choices": [choice], "usage": usage}
             else:
-                choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
+                choice = {"index": 0, "text": text, "finish_reason": "stop", "logprobs": None}
                 payload = {"id": "cmpl-fake", "object": "text_completion", "created": 0, "model": model, "choices": [choice], "usage": usage}
+            if fault.empty:
+                payload["choices"] = []
             self._send_json(200, payload)
             return
         self._start_sse()
         obj = "chat.completion.chunk" if chat else "text_completion"
         pieces = fake._pieces(answer)
-        if chat:
+        if chat and not fault.empty:
             self._sse(None, {"id": "c", "object": obj, "created": 0, "model": model,
                              "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        if fault.empty:
+            pieces = []
         for i, piece in enumerate(pieces):
+            if fault.truncate_after is not None and i >= fault.truncate_after:
+                return  # the connection closes cleanly: no finish_reason, no [DONE]
             if i:
                 fake._stop.wait(fake.stream_chunk_delay_s)
+            content = None if fault.null_content else piece
             if chat:
-                choice = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                choice = {"index": 0, "delta": {"content": content}, "finish_reason": None}
             else:
-                choice = {"index": 0, "text": piece, "finish_reason": None, "logprobs": None}
+                choice = {"index": 0, "text": content, "finish_reason": None, "logprobs": None}
             self._sse(None, {"id": "c", "object": obj, "created": 0, "model": model, "choices": [choice]})
         final = {"index": 0, "delta": {}, "finish_reason": "stop"} if chat else {"index": 0, "text": "", "finish_reason": "stop", "logprobs": None}
-        self._sse(None, {"id": "c", "object": obj, "created": 0, "model": model, "choices": [final]})
+        if not fault.empty:  # an empty stream: only `"choices": []` chunks, then [DONE]
+            self._sse(None, {"id": "c", "object": obj, "created": 0, "model": model, "choices": [final]})
         if (body.get("stream_options") or {}).get("include_usage"):
             self._sse(None, {"id": "c", "object": obj, "created": 0, "model": model, "choices": [], "usage": usage})
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
     # -- Anthropic ------------------------------------------------------------------------
-    def _anthropic(self, body: dict, prompt: str, answer: str, stream: bool) -> None:
+    def _anthropic(self, body: dict, prompt: str, answer: str, stream: bool, fault: Fault) -> None:
         fake = self.server.fake
         model = body.get("model", "fake-claude")
         n_in, n_out = _words(prompt), _words(answer)
+        blocks = [] if fault.empty else [{"type": "text", "text": None if fault.null_content else answer}]
         message = {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-                   "content": [{"type": "text", "text": answer}], "stop_reason": "end_turn", "stop_sequence": None,
+                   "content": blocks, "stop_reason": "end_turn", "stop_sequence": None,
                    "usage": {"input_tokens": n_in, "output_tokens": n_out}}
         if not stream:
             self._send_json(200, message)
@@ -242,13 +303,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._start_sse()
         start = dict(message, content=[], stop_reason=None, usage={"input_tokens": n_in, "output_tokens": 1})
         self._sse("message_start", {"type": "message_start", "message": start})
-        self._sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+        if not fault.empty:
+            self._sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
         self._sse("ping", {"type": "ping"})
-        for i, piece in enumerate(fake._pieces(answer)):
+        for i, piece in enumerate([] if fault.empty else fake._pieces(answer)):
+            if fault.truncate_after is not None and i >= fault.truncate_after:
+                return  # the connection closes cleanly: no message_delta, no message_stop
             if i:
                 fake._stop.wait(fake.stream_chunk_delay_s)
             self._sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}})
-        self._sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+        if not fault.empty:
+            self._sse("content_block_stop", {"type": "content_block_stop", "index": 0})
         self._sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": n_out}})
         self._sse("message_stop", {"type": "message_stop"})
 
@@ -265,6 +330,10 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = (f"event: {event}\n" if event else "") + f"data: {json.dumps(data)}\n\n"
         self.wfile.write(chunk.encode())
         self.wfile.flush()
+
+
+def _given_key(headers: dict[str, str]) -> str:
+    return headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -301,6 +370,9 @@ class FakeServer:
         self.required_api_key = required_api_key
         self.hang_s = hang_s
         self.models = models
+        #: ``f(Request) -> Fault | None``, asked first for every API request (a fault per request
+        #: chosen by content, e.g. "cut the first stream of each question for model A").
+        self.fault_policy: Callable[[Request], Fault | None] | None = None
         self.requests: list[Request] = []
         self.in_flight = 0
         self.max_seen_in_flight = 0

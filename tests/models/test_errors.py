@@ -131,3 +131,76 @@ def test_classify_never_raises_on_hostile_objects():
             raise RuntimeError("boom")
 
     assert isinstance(classify_error(Hostile()), ErrorInfo)
+
+
+# -- the one classifier's table (shape: execution and models used to disagree) ----------------
+
+RETRYABLE = {408: "timeout", 409: "client", 425: "client", 429: "rate_limit", 500: "server", 502: "server",
+             503: "server", 504: "server", 520: "server", 521: "server", 522: "server", 523: "server",
+             524: "server", 529: "rate_limit"}
+
+
+def _status_error(status, headers=None):
+    request = httpx.Request("POST", "http://127.0.0.1/x")
+    response = httpx.Response(status, headers=headers or {}, request=request)
+    return httpx.HTTPStatusError(str(status), request=request, response=response)
+
+
+@pytest.mark.parametrize("status", range(400, 600))
+def test_status_table(status):
+    info = classify_error(_status_error(status))
+    if status in RETRYABLE:
+        assert info.retryable and info.kind == RETRYABLE[status], info
+    else:
+        # 501 Not Implemented, 505 ... 511 and 4xx client errors: the same request cannot succeed.
+        assert not info.retryable and info.kind == ("server" if status >= 500 else "client"), info
+    assert info.rate_limited == (status in (429, 529)) and info.status == status
+    assert classify_error(ModelCallError("x", status=status)) == ErrorInfo(
+        retryable=info.retryable, rate_limited=info.rate_limited, status=status, kind=info.kind)
+
+
+def test_the_executor_uses_the_one_classifier():
+    import importlib
+
+    import bayesbench.execution._executor as executor
+    from bayesbench.models import _errors
+
+    assert executor.ErrorInfo is ErrorInfo and executor.default_classifier() is classify_error
+    assert executor.classify_with is _errors.classify_with
+    with pytest.raises(ImportError):
+        importlib.import_module("bayesbench.execution._errors")
+
+
+def test_classify_with_normalises_user_classifiers():
+    from bayesbench.models._errors import classify_with
+
+    class Loose:
+        retryable, rate_limited, retry_after_s, status = 0, 1, 2, True  # wrong types everywhere
+
+    info = classify_with(lambda e: Loose(), RuntimeError())
+    assert info == ErrorInfo(retryable=False, rate_limited=True, retry_after_s=2.0, status=None, kind="unknown")
+
+    def broken(exc):
+        raise RuntimeError("classifier bug")
+
+    assert classify_with(broken, TimeoutError()) == ErrorInfo(retryable=True, kind="timeout")
+
+
+def test_rate_limit_without_status_and_retry_after_attribute():
+    class RateLimitExceeded(Exception):
+        retry_after = 1.5
+
+    assert classify_error(RateLimitExceeded()) == ErrorInfo(retryable=True, rate_limited=True, retry_after_s=1.5,
+                                                            kind="rate_limit")
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "huggingface"])
+def test_every_adapter_error_is_one_model_call_error(fake_server, provider):
+    # The SDK's own exception is not reachable from what the adapter raises (it holds the
+    # request headers, with the key); its class name stays in the message.
+    model = make(provider, fake_server)
+    fake_server.add_fault(status=429, retry_after=1)
+    exc, info = fail(model)
+    assert type(exc) is ModelCallError and exc.__cause__ is None and exc.__context__ is None
+    assert info == ErrorInfo(retryable=True, rate_limited=True, retry_after_s=1.0, status=429, kind="rate_limit")
+    assert "429" in str(exc) and f"{model.provider} call to {model.model!r} failed" in str(exc)

@@ -65,3 +65,39 @@ def test_in_process_errors(gguf_path, tmp_path):
         model.loglikelihood("word " * 100, [" x"])
     with pytest.raises(ConfigError, match="existing .gguf"):
         llamacpp_model(tmp_path / "missing.gguf")
+
+
+def test_in_process_answers_pass_the_shared_completeness_check(gguf_path):
+    """llama.cpp in-process goes through ProviderModel's call path: a result without a whole answer
+    is an IncompleteResponse (retryable), not an empty string. The real model runs; only its result
+    dict is damaged on the way out, as a broken binding could return it."""
+    from bayesbench.models import IncompleteResponse, LlamaCppModel
+
+    class Damaged(LlamaCppModel):
+        damage = None
+
+        def _send(self, llm, prompt):
+            out = super()._send(llm, prompt)
+            if self.damage == "no_choices":
+                out["choices"] = []
+            elif self.damage == "null_text":
+                out["choices"][0]["message"]["content"] = None
+            return out
+
+    model = Damaged(str(gguf_path), prompt_key=None, prompt_fn=None, system_prompt=None, mode="chat",
+                    temperature=0.0, max_tokens=4, seed=0, timeout=None, n_ctx=256, n_threads=1,
+                    chat_format=None, verbose=False)
+    try:
+        for damage in ("no_choices", "null_text"):
+            model.damage = damage
+            with pytest.raises(IncompleteResponse) as info:
+                model("Say hi.")
+            assert classify_error(info.value).retryable and classify_error(info.value).kind == "incomplete"
+        model.damage = None
+        assert isinstance(model("Say hi."), str)
+    finally:
+        model.close()
+        model.close()  # idempotent
+    assert model._client is None  # closing freed the model
+    assert isinstance(model("Say hi."), str) and model._client is not None  # a later call loads it again
+    model.close()

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from .._validate import positive_int
 from ..errors import ConfigError
 from ._bridge import StoreBridge
-from ._errors import ErrorInfo, classify_with, default_classifier
+from ..models._errors import ErrorInfo, classify_with, default_classifier
 from ._keys import estimate_tokens, make_cache_key, prompt_text, sha256_hex, stable_json
 from ._limits import AdaptiveLimit, TokenBucket
 from ._usage import UsageReport

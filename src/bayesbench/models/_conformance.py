@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import ConfigError, ModelError
 from ._base import as_callable, is_async_callable
 from ._errors import ErrorInfo, classify_error
 
-__all__ = ["AdapterCheck", "AdapterCheckReport", "check_model_adapter"]
+__all__ = ["AdapterCheck", "AdapterCheckReport", "check_cache_key", "check_model_adapter"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,120 @@ def _run(fn: Any, problem: Any, is_async: bool, timeout: float) -> Any:
     return result
 
 
+def _identity(model: Any) -> str:
+    from ..execution._keys import callable_identity  # lazy: execution imports models
+
+    return callable_identity(model)
+
+
+def _close(model: Any) -> None:
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()
+
+
+def _parameters(factory: Callable[..., Any]) -> list[str]:
+    target = factory.func if isinstance(factory, functools.partial) else factory
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in inspect.signature(target).parameters.values() if p.kind in kinds]
+
+
+def cache_key_checks(
+    factory: Callable[..., Any],
+    base: Mapping[str, Any],
+    variants: Mapping[str, Any],
+    neutral: Iterable[str] = (),
+    fixed: Iterable[str] = (),
+) -> list[AdapterCheck]:
+    """The checks of :func:`check_cache_key`, as a list (see there)."""
+    checks: list[AdapterCheck] = []
+    neutral, fixed = set(neutral), set(fixed)
+    unknown = sorted((set(variants) | neutral | fixed) - set(_parameters(factory)))
+    if unknown:
+        raise ConfigError(f"`variants` / `neutral` name parameters {unknown} that the factory does not take; "
+                          f"it takes {_parameters(factory)}")
+    built = [factory(**dict(base)), factory(**dict(base))]
+    try:
+        reference = _identity(built[0])
+        checks.append(AdapterCheck("cache_key_stable", reference == _identity(built[1]),
+                                   "two adapters built alike must share one cache identity"))
+        secret = base.get("api_key")
+        if isinstance(secret, str) and secret:
+            checks.append(AdapterCheck("cache_key_has_no_secret", secret not in reference, "the API key is not in the key"))
+        for name in _parameters(factory):
+            if name not in variants:
+                checks.append(AdapterCheck(
+                    f"cache_key[{name}]", False,
+                    f"parameter `{name}` is not covered: give it a value in `variants` (and list it in `neutral` "
+                    "if it cannot change an answer)"))
+                continue
+            if name in fixed:
+                try:
+                    built.append(factory(**{**dict(base), name: variants[name]}))
+                except ConfigError:
+                    checks.append(AdapterCheck(f"cache_key[{name}]", True, "fixed: any other value is refused"))
+                else:
+                    checks.append(AdapterCheck(f"cache_key[{name}]", False,
+                                               f"declared fixed, but {variants[name]!r} was accepted: put it in the key"))
+                continue
+            other = factory(**{**dict(base), name: variants[name]})
+            built.append(other)
+            changed = _identity(other) != reference
+            if name in neutral:
+                checks.append(AdapterCheck(f"cache_key[{name}]", not changed,
+                                           "neutral: must not change the key" + ("" if not changed else ", but it did")))
+            else:
+                checks.append(AdapterCheck(f"cache_key[{name}]", changed,
+                                           "can change an answer: must change the key" + ("" if changed else ", but it did not")))
+    finally:
+        for model in built:
+            _close(model)
+    return checks
+
+
+def check_cache_key(
+    factory: Callable[..., Any],
+    base: Mapping[str, Any],
+    variants: Mapping[str, Any],
+    *,
+    neutral: Iterable[str] = (),
+    fixed: Iterable[str] = (),
+    raise_on_failure: bool = True,
+) -> AdapterCheckReport:
+    """Check that an adapter's cache identity covers every parameter that can change an answer.
+
+    ``factory(**base)`` builds the adapter (e.g. ``openai_model`` with ``base={"model": ...,
+    "base_url": ...}``). Every parameter in ``factory``'s signature must have an alternative value
+    in ``variants``: building with that one value changed must change the cache identity, except
+    for the parameters named in ``neutral`` (``api_key``, ``timeout``, ...), where it must not, and
+    those named in ``fixed`` (accepting only their default, like Anthropic's ``seed``), where the
+    factory must refuse the value with a ``ConfigError``. A parameter added to the factory later
+    and left out of ``variants`` fails the check, so the key cannot silently fall behind the
+    signature. Also checked: two adapters built alike share one identity, and ``base["api_key"]``
+    (when given) is not in it. Nothing is called.
+
+    Returns the report; with ``raise_on_failure`` a failed check raises
+    :class:`~bayesbench.errors.ModelError` carrying the summary.
+    """
+    name = getattr(factory, "__name__", getattr(getattr(factory, "func", None), "__name__", "factory"))
+    checks = cache_key_checks(factory, base, variants, neutral, fixed)
+    report = AdapterCheckReport(model=str(name), is_async=False, checks=checks)
+    if raise_on_failure and not report.passed:
+        raise ModelError(f"the adapter's cache key misses parameters; put them in its cache_key:\n{report.summary()}")
+    return report
+
+
 def check_model_adapter(
     fn: Any,
     problems: Iterable[Any] | None = None,
     *,
     timeout: float = 60.0,
     raise_on_failure: bool = True,
+    factory: Callable[..., Any] | None = None,
+    base: Mapping[str, Any] | None = None,
+    variants: Mapping[str, Any] | None = None,
+    neutral: Iterable[str] = (),
+    fixed: Iterable[str] = (),
 ) -> AdapterCheckReport:
     """Check that ``fn`` (a function, :class:`BaseLLM` or adapter) behaves as bayesbench expects.
 
@@ -85,6 +194,8 @@ def check_model_adapter(
     6. ``errors_classifiable``: a problem with no question text either gets a ``str`` or raises an
        error :func:`classify_error` marks as not retryable (retrying bad input cannot help);
        ``classify_error`` never raises on it.
+    7. With ``factory`` / ``base`` / ``variants`` / ``neutral`` / ``fixed``: the cache-key checks of
+       :func:`check_cache_key` (every parameter that can change an answer is in the key).
 
     Returns the report; with ``raise_on_failure`` (default) a failed check raises
     :class:`~bayesbench.errors.ModelError` carrying the summary.
@@ -154,6 +265,12 @@ def check_model_adapter(
                              f"{type(exc).__name__} classified as {info}" + ("" if ok else " (bad input must not be retryable)")))
         except Exception as inner:  # classify_error must never raise
             add(AdapterCheck("errors_classifiable", False, f"classify_error raised {type(inner).__name__}: {inner}"))
+
+    # 7. the cache identity covers every answer-changing parameter
+    if factory is not None:
+        if variants is None:
+            raise ConfigError("`variants` must map every parameter of `factory` to an alternative value, got None")
+        report.checks.extend(cache_key_checks(factory, base or {}, variants, neutral, fixed))
 
     if raise_on_failure and not report.passed:
         raise ModelError(

@@ -4,67 +4,42 @@ and datasets through ``datasets`` (Hub names, or local files and folders)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import weakref
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DatasetError
-from ._common import ProviderModel, require
+from ._common import require
 from ._completion import Completion
+from ._errors import IncompleteResponse, MalformedResponse
 from ._prompt import PromptFn
+from ._provider import AsyncProviderModel
+from ._secret import Secret
 
 __all__ = ["HFModel", "hf_model", "hf_dataset"]
 
 _FORMATS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet", ".txt": "text", ".arrow": "arrow"}
 
 
-def _usage(obj: Any) -> Any:
-    return getattr(obj, "usage", None)
-
-
-class HFModel(ProviderModel):
+class HFModel(AsyncProviderModel):
     """A model behind ``huggingface_hub.InferenceClient``. Build it with :func:`hf_model`."""
 
     provider = "huggingface"
     env_var = "HF_TOKEN"
 
-    def __init__(
-        self,
-        model_id: str,
-        *,
-        base_url: str | None,
-        api_key: str | None,
-        provider: str | None,
-        prompt_key: str | None,
-        prompt_fn: PromptFn | None,
-        system_prompt: str | None,
-        mode: str,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None,
-        timeout: float | None,
-    ) -> None:
+    def __init__(self, model_id: str, *, provider: str | None, **options: Any) -> None:
         self._hub = require("huggingface_hub", package="huggingface_hub", extra="huggingface", feature="hf_model()")
-        super().__init__(
-            model_id,
-            prompt_key=prompt_key,
-            prompt_fn=prompt_fn,
-            system_prompt=system_prompt,
-            mode=mode,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            seed=seed,
-            timeout=timeout,
-            api_key=api_key,
-            base_url=base_url,
-        )
+        super().__init__(model_id, **options)
         if provider is not None and not isinstance(provider, str):
             raise ConfigError(f"`provider` must be a str (e.g. 'hf-inference', 'together') or None, got {provider!r}")
         self.hf_provider = provider
-        self._client = self._hub.InferenceClient(**self._client_kwargs())
-        self._async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
+        if not self._api_key:  # the client falls back to the token saved by `hf auth login`: redact that one
+            saved = getattr(self._hub, "get_token", lambda: None)()
+            self._api_key = Secret(saved if isinstance(saved, str) else None)
+
+    @property
+    def protocol(self) -> str:  # type: ignore[override]
+        return "a chat completion" if self.mode == "chat" else "a text-generation answer"
 
     def _client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"token": self._api_key.reveal(), "timeout": self.timeout}
@@ -76,13 +51,14 @@ class HFModel(ProviderModel):
                 kwargs["provider"] = self.hf_provider
         return kwargs
 
-    def _async_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            client = self._hub.AsyncInferenceClient(**self._client_kwargs())
-            self._async_clients[loop] = client
-        return client
+    def _open(self) -> Any:
+        return self._hub.InferenceClient(**self._client_kwargs())
+
+    def _open_async(self) -> Any:
+        return self._hub.AsyncInferenceClient(**self._client_kwargs())
+
+    def _answer_parameters(self) -> dict[str, Any]:
+        return {**super()._answer_parameters(), "provider": self.hf_provider}
 
     def _chat_kwargs(self, prompt: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"messages": self._messages(prompt), "max_tokens": self.max_tokens, "temperature": self.temperature}
@@ -103,47 +79,42 @@ class HFModel(ProviderModel):
             kwargs["seed"] = self.seed
         return kwargs
 
-    def _from_chat(self, out: Any) -> Completion:
-        choice = out.choices[0] if out.choices else None
-        usage = _usage(out)
+    def _send(self, client: Any, prompt: str) -> Any:
+        if self.mode == "chat":
+            return client.chat_completion(**self._chat_kwargs(prompt))
+        return client.text_generation(**self._text_kwargs(prompt))
+
+    def _parse(self, out: Any) -> Completion:
+        if self.mode != "chat":
+            text = getattr(out, "generated_text", None)
+            if not isinstance(text, str):
+                raise IncompleteResponse(f"incomplete response: `generated_text` is {text!r}")
+            details = getattr(out, "details", None)
+            return Completion(
+                text,
+                output_tokens=getattr(details, "generated_tokens", None),
+                finish_reason=str(getattr(details, "finish_reason", "")) or None,
+            )
+        choices = getattr(out, "choices", None)
+        if not isinstance(choices, list):
+            raise MalformedResponse(f"malformed response: the body is not {self.protocol} (no `choices` list)")
+        if not choices:
+            raise IncompleteResponse("incomplete response: `choices` is empty, there is no answer")
+        choice = choices[0]
+        text = choice.message.content
+        if not isinstance(text, str):
+            raise IncompleteResponse(
+                f"incomplete response: the answer text is {text!r} (finish_reason={choice.finish_reason!r})"
+            )
+        usage = getattr(out, "usage", None)
         return Completion(
-            (choice.message.content if choice is not None else "") or "",
+            text,
             input_tokens=getattr(usage, "prompt_tokens", None),
             output_tokens=getattr(usage, "completion_tokens", None),
             model=getattr(out, "model", None),
             finish_reason=getattr(choice, "finish_reason", None),
             raw_usage=dict(usage) if usage is not None else None,
         )
-
-    @staticmethod
-    def _from_text(out: Any) -> Completion:
-        details = getattr(out, "details", None)
-        return Completion(
-            getattr(out, "generated_text", out if isinstance(out, str) else ""),
-            output_tokens=getattr(details, "generated_tokens", None),
-            finish_reason=str(getattr(details, "finish_reason", "")) or None,
-        )
-
-    def generate(self, prompt: str) -> Completion:
-        try:
-            if self.mode == "chat":
-                return self._from_chat(self._client.chat_completion(**self._chat_kwargs(prompt)))
-            return self._from_text(self._client.text_generation(**self._text_kwargs(prompt)))
-        except Exception as exc:
-            self._reraise(exc)
-
-    async def a_generate(self, prompt: str) -> Completion:
-        try:
-            client = self._async_client()
-            if self.mode == "chat":
-                return self._from_chat(await client.chat_completion(**self._chat_kwargs(prompt)))
-            return self._from_text(await client.text_generation(**self._text_kwargs(prompt)))
-        except Exception as exc:
-            self._reraise(exc)
-
-    async def acall(self, problem: Any) -> Completion:
-        """Async twin of ``model(problem)``."""
-        return await self.a_generate(self.build_prompt(problem))
 
 
 def hf_model(
@@ -173,20 +144,7 @@ def hf_model(
         mode: ``"chat"`` (``chat_completion``) or ``"completion"`` (TGI ``text_generation``).
         Others as for :func:`~bayesbench.adapters.openai_compat.openai_model`.
     """
-    return HFModel(
-        model_id,
-        base_url=base_url,
-        api_key=api_key,
-        provider=provider,
-        prompt_key=prompt_key,
-        prompt_fn=prompt_fn,
-        system_prompt=system_prompt,
-        mode=mode,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        seed=seed,
-        timeout=timeout,
-    )
+    return HFModel(**locals())  # every parameter above, by name
 
 
 def _local_format(path: Path) -> tuple[str, Any]:

@@ -18,9 +18,11 @@ import numpy as np
 
 from .._validate import positive_int
 from ..errors import ConfigError
-from ._common import ProviderModel, require
+from ._common import require
 from ._completion import Completion
+from ._errors import IncompleteResponse, MalformedResponse
 from ._prompt import PromptFn
+from ._provider import ProviderModel
 
 __all__ = ["LlamaCppModel", "LoglikelihoodResult", "llamacpp_model"]
 
@@ -92,75 +94,83 @@ class LlamaCppModel(ProviderModel):
 
     Calls are serialised with a lock (a ``Llama`` object is not thread-safe), so concurrency
     above 1 only queues; run several processes or the llama.cpp server for parallelism.
+    Generation goes through the shared call path (completeness check, redaction, error
+    wrapping); :meth:`close` frees the model, and a later call loads it again.
     """
 
     provider = "llama.cpp"
+    protocol = "a llama.cpp completion"
 
     def __init__(
         self,
         path: str,
         *,
-        prompt_key: str | None,
-        prompt_fn: PromptFn | None,
-        system_prompt: str | None,
-        mode: str,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None,
-        timeout: float | None,
         n_ctx: int,
         n_threads: int,
         chat_format: str | None,
         verbose: bool,
+        **options: Any,
     ) -> None:
-        llama_cpp = require("llama_cpp", package="llama-cpp-python", extra="local", feature="llamacpp_model()")
+        self._llama_cpp = require("llama_cpp", package="llama-cpp-python", extra="local", feature="llamacpp_model()")
         model_path = Path(os.fspath(path)).expanduser()
         if not model_path.is_file():
             raise ConfigError(f"`path` must be an existing .gguf file, got {str(path)!r}; check the path")
-        super().__init__(
-            model_path.name,
-            prompt_key=prompt_key,
-            prompt_fn=prompt_fn,
-            system_prompt=system_prompt,
-            mode=mode,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            seed=seed,
-            timeout=timeout,
-        )
-        self.path = str(model_path)
+        super().__init__(model_path.name, **options)
+        self.path = str(model_path.resolve())
         self.n_ctx = positive_int("n_ctx", n_ctx, minimum=16)
         self.n_threads = positive_int("n_threads", n_threads)
+        self.chat_format = chat_format
+        self.verbose = bool(verbose)
         self._lock = threading.Lock()
+        self._sync_client()  # load now: a broken file fails here, not at the first call
+
+    def _open(self) -> Any:
         # logits_all keeps every position's logits, which loglikelihood needs.
-        with _load_logs(llama_cpp, verbose):
-            self._llm = llama_cpp.Llama(
+        with _load_logs(self._llama_cpp, self.verbose):
+            return self._llama_cpp.Llama(
                 model_path=self.path,
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
-                seed=seed if seed is not None else 0,
+                seed=self.seed if self.seed is not None else 0,
                 logits_all=True,
-                chat_format=chat_format,
-                verbose=verbose,
+                chat_format=self.chat_format,
+                verbose=self.verbose,
             )
+
+    @property
+    def _llm(self) -> Any:
+        return self._sync_client()
+
+    def _answer_parameters(self) -> dict[str, Any]:
+        # The file's size and mtime stand for its content: a re-quantised file under the same
+        # name must not hit the old answers. n_threads and verbose do not change answers.
+        stat = os.stat(self.path)
+        return {**super()._answer_parameters(), "path": self.path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                "n_ctx": self.n_ctx, "chat_format": self.chat_format}
 
     def __repr__(self) -> str:
         return f"LlamaCppModel(path={self.path!r}, mode={self.mode!r}, n_threads={self.n_threads})"
 
-    def generate(self, prompt: str) -> Completion:
+    def _send(self, llm: Any, prompt: str) -> Any:
         common: dict[str, Any] = {"max_tokens": self.max_tokens, "temperature": self.temperature}
         if self.seed is not None:
             common["seed"] = self.seed
         with self._lock:
             if self.mode == "chat":
-                out = self._llm.create_chat_completion(messages=self._messages(prompt), **common)
-                choice = out["choices"][0]
-                text = choice["message"].get("content") or ""
-            else:
-                out = self._llm.create_completion(prompt=self._completion_prompt(prompt), **common)
-                choice = out["choices"][0]
-                text = choice.get("text") or ""
+                return llm.create_chat_completion(messages=self._messages(prompt), **common)
+            return llm.create_completion(prompt=self._completion_prompt(prompt), **common)
+
+    def _parse(self, out: Any) -> Completion:
+        choices = out.get("choices") if isinstance(out, dict) else None
+        if not isinstance(choices, list):
+            raise MalformedResponse(f"malformed response: not {self.protocol} (no `choices` list)")
+        if not choices:
+            raise IncompleteResponse("incomplete response: `choices` is empty, there is no answer")
+        choice = choices[0]
+        text = choice["message"].get("content") if self.mode == "chat" else choice.get("text")
+        if not isinstance(text, str):
+            raise IncompleteResponse(f"incomplete response: the answer text is {text!r}")
         usage = out.get("usage") or {}
         return Completion(
             text,
@@ -264,18 +274,6 @@ def llamacpp_model(
 
     Besides generation, :meth:`LlamaCppModel.loglikelihood` scores multiple-choice continuations.
     """
-    return LlamaCppModel(
-        os.fspath(path),
-        prompt_key=prompt_key,
-        prompt_fn=prompt_fn,
-        system_prompt=system_prompt,
-        mode=mode,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        seed=seed,
-        timeout=timeout,
-        n_ctx=n_ctx,
-        n_threads=n_threads,
-        chat_format=chat_format,
-        verbose=verbose,
-    )
+    options = dict(locals())  # every parameter above, by name
+    options["path"] = os.fspath(path)
+    return LlamaCppModel(**options)
