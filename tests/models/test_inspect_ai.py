@@ -208,8 +208,15 @@ def test_cache_key_covers_everything_that_changes_an_answer():
     assert mock(timeout=5, max_connections=3).cache_key() == key
 
 
-def test_cache_key_names_the_endpoint_and_never_the_key():
+def test_cache_key_names_the_endpoint_and_never_the_key(monkeypatch):
     with FakeServer() as one, FakeServer() as two:
+        keys = []
+        for server in (one, two):  # an endpoint from the environment counts as well
+            monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
+            from_env = inspect_model(OPENAI_NAME, api_key=KEY, model_args={"responses_api": False})
+            keys.append(from_env.cache_key())
+            from_env.close()
+        assert keys[0] != keys[1]
         a = openai_inspect(one)
         assert a.cache_key() != openai_inspect(two).cache_key()
         assert a.cache_key() != openai_inspect(one, model_args={"responses_api": False, "service_tier": "flex"}).cache_key()

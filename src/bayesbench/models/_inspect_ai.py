@@ -228,7 +228,7 @@ class InspectModel(BaseLLM):
         fn = self.prompt_fn
         identity = {
             "model": str(self._model),
-            "base_url": getattr(self._model.api, "base_url", None),
+            "base_url": self._base_url(),
             "model_args": _identity({k: v for k, v in dict(getattr(self._model, "model_args", {}) or {}).items()
                                      if k != "max_retries"}),
             "model_config": _identity(answer_fields(getattr(self._model, "config", None))),
@@ -238,6 +238,13 @@ class InspectModel(BaseLLM):
             "prompt_fn": None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}",
         }
         return "inspect|" + json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+
+    def _base_url(self) -> str | None:
+        """The endpoint: the one given, else the SDK client's (which also reads e.g. OPENAI_BASE_URL)."""
+        api = self._model.api
+        explicit = getattr(api, "base_url", None)
+        client_url = getattr(getattr(api, "client", None), "base_url", None)
+        return str(explicit or client_url or "") or None
 
     def __repr__(self) -> str:
         return f"InspectModel(model={str(self._model)!r})"
