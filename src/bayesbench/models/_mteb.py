@@ -257,7 +257,7 @@ def st_model(
                      feature="st_model()")
         path = Path(model).expanduser()
         if path.is_dir():
-            source: dict[str, Any] = {"folder": _folder_fingerprint(path)}
+            source: dict[str, Any] = {"folder": _folder_fingerprint(path), "revision": revision}
             name = str(model)
         else:
             source, name = {"hub": str(model), "revision": revision}, str(model)
