@@ -57,7 +57,8 @@ def mock(fn=solve, **kw):
 
 def openai_inspect(server: FakeServer, **kw):
     kw.setdefault("model_args", {"responses_api": False})
-    return inspect_model(OPENAI_NAME, base_url=server.openai_base_url, api_key=KEY, **kw)
+    kw.setdefault("api_key", KEY)
+    return inspect_model(OPENAI_NAME, base_url=server.openai_base_url, **kw)
 
 
 def call(executor: Executor, model, problem, name="m"):
@@ -177,6 +178,27 @@ def test_errors_classify_as_the_provider_said():
             model.generate("x")
         assert classify_error(info.value).status == 400 and not classify_error(info.value).retryable
         model.close()
+
+
+def fragments(key: str, n: int = 8) -> list[str]:
+    return [key[i:i + n] for i in range(len(key) - n + 1)]
+
+
+def test_the_api_key_never_reaches_an_error_record_or_answer(tmp_path):
+    wrong = "sk-wrong-0123456789SECRETabcdef"
+    store = Store(tmp_path / "keys.sqlite")
+    with FakeServer(required_api_key="sk-the-right-one-000000") as server:  # a 401 body echoes the wrong key
+        model = openai_inspect(server, api_key=wrong)
+        record = call(Executor(store=store, retry=RetryPolicy(max_attempts=3)), model, "hi")
+        assert record.error_status == 401 and record.attempts == 1  # classified as before: not retried
+        assert "401" in record.error and not any(f in record.error for f in fragments(wrong))
+        stored = " ".join(str(c["error"]) for c in store.calls())
+        assert stored.strip() and not any(f in stored for f in fragments(wrong))
+    with FakeServer(answer=f"your key is {KEY}.") as server:  # an answer quoting the key
+        model = openai_inspect(server)
+        record = call(Executor(store=store), model, "what is my key?")
+        assert record.ok and "***" in record.response and not any(f in record.response for f in fragments(KEY))
+    store.close()
 
 
 # -- cache identity (defect 8) ----------------------------------------------------------------

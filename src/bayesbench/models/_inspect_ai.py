@@ -21,7 +21,20 @@ from ..errors import ConfigError, DatasetError
 from ._base import BaseLLM
 from ._common import require
 from ._completion import Completion
+from ._errors import ModelCallError, classify_error
 from ._prompt import PromptFn, make_prompt_builder
+
+try:  # the shared redaction rule: every identifying fragment of a key
+    from ._secret import Secret as _Secret  # type: ignore[import-not-found]
+
+    def _redact(text: str, key: str) -> str:
+        return _Secret(key).redact(text)
+except ImportError:  # a tree without models/_secret.py: the older helper in _common
+    from ._common import Secret as _OldSecret
+    from ._common import redact as _old_redact
+
+    def _redact(text: str, key: str) -> str:
+        return _old_redact(text, _OldSecret(key))
 
 __all__ = ["InspectModel", "inspect_model", "from_inspect_dataset", "inspect_output_to_completion", "sample_to_problem"]
 
@@ -261,17 +274,45 @@ class InspectModel(BaseLLM):
         messages.append(m.ChatMessageUser(content=prompt))
         return messages
 
+    def _key(self) -> str | None:
+        """The key the provider uses (given, or read by Inspect from the environment)."""
+        key = getattr(self._model.api, "api_key", None)
+        return key if isinstance(key, str) and key else None
+
+    def _redacted_error(self, exc: BaseException) -> BaseException:
+        """``exc``, or a :class:`ModelCallError` with the same classification when its text would
+        show the API key (providers echo a wrong key in their 401 body)."""
+        key = self._key()
+        if key is None:
+            return exc
+        try:
+            text = " ".join([str(exc), repr(exc.args), repr(getattr(exc, "body", None))])
+        except Exception:  # cannot read it: assume the worst
+            text = key
+        if _redact(text, key) == text:
+            return exc
+        info = classify_error(exc)
+        return ModelCallError(
+            f"{self._model} call failed: {_redact(f'{type(exc).__name__}: {exc}', key)}",
+            status=info.status, retry_after_s=info.retry_after_s, retryable=info.retryable,
+        )
+
     async def a_generate(self, prompt: str) -> Completion:
         if self._closed:
             raise ConfigError(f"{self!r} is closed; build a new one with inspect_model()")
         try:
             output = await self._model.generate(input=self._input(prompt), config=self.config)
         except Exception as exc:
-            inner = _unwrap_retry(exc)
+            inner = self._redacted_error(_unwrap_retry(exc))
             if inner is exc:
                 raise
             raise inner from None
-        return inspect_output_to_completion(output)
+        c = inspect_output_to_completion(output)
+        key = self._key()
+        if key is not None and _redact(c.text, key) != c.text:  # an answer quoting the key is never kept
+            c = Completion(_redact(c.text, key), input_tokens=c.input_tokens, output_tokens=c.output_tokens,
+                           model=c.model, finish_reason=c.finish_reason, raw_usage=c.raw_usage)
+        return c
 
     def _sync_loop(self) -> asyncio.AbstractEventLoop:
         """One private event loop for sync calls: an async SDK client's connections belong to the
