@@ -75,7 +75,11 @@ def call(executor: Executor, model, problem, name="m"):
 
 
 def test_mockllm_answers_through_the_executor_with_retries_off():
+    import sys
+
+    hook = sys.excepthook
     model = mock()
+    assert sys.excepthook is hook  # building a model leaves the process's excepthook alone
     assert model.config.max_retries == 0 and model._model.config.max_retries is None
     record = call(Executor(), model, {"question": "What is 2 + 40?"})
     assert record.ok and record.response == "42" and record.attempts == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -186,10 +187,13 @@ class InspectModel(BaseLLM):
                 raise ConfigError(_RETRY_ADVICE.format(what=f"model_args max_retries={args['max_retries']!r}"))
             if provider in SDK_RETRY_PROVIDERS:
                 args["max_retries"] = 0  # the SDK's own retry loop (the OpenAI SDK retries a 429 twice by default)
+            hook = sys.excepthook  # Inspect installs its own on first use; the process is not ours to change
             try:
                 model = m.get_model(model, base_url=base_url, api_key=api_key, memoize=False, **args)
             except ValueError as exc:
                 raise ConfigError(f"`model` {model!r} is not an Inspect model: {exc}") from exc
+            finally:
+                sys.excepthook = hook
         elif not callable(getattr(model, "generate", None)) or not hasattr(model, "api"):
             raise ConfigError(f"`model` must be an Inspect model name like 'openai/gpt-4o' or an inspect_ai Model, got {type(model).__name__}")
         elif model_args or base_url is not None or api_key is not None:
