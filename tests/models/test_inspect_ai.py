@@ -319,9 +319,12 @@ def test_sync_calls_share_one_loop_and_close_releases_the_client():
         client = model._model.api.client
         model.close()
         assert client.is_closed() and model._loop is None
-        with pytest.raises(ConfigError, match="closed"):
-            model.generate("after close")
         model.close()  # idempotent
+        # a closed adapter serves the next run with a fresh client (the engine closes models after each run)
+        assert model.generate("after close") == "echo: after close"
+        assert model._model.api.client is not client and not model._model.api.client.is_closed()
+        model.close()
+        assert model._model.api.client.is_closed()
 
 
 def test_aclose_on_the_running_loop():
@@ -331,6 +334,9 @@ def test_aclose_on_the_running_loop():
         async def go():
             async with model:
                 assert await model.acall("hello") == "echo: hello"
-            return model._model.api.client.is_closed()
+            closed = model._model.api.client.is_closed()
+            assert await model.acall("again") == "echo: again"  # reopened on the same loop
+            await model.aclose()
+            return closed and model._model.api.client.is_closed()
 
         assert asyncio.run(go()) is True

@@ -174,11 +174,19 @@ def test_loads_offline_in_a_fresh_process():
     assert 0.8 < float(out.stdout.strip().splitlines()[-1]) < 1.0
 
 
-def test_close_releases_the_model():
+def test_close_releases_the_model_and_a_later_call_reloads_it():
     model = st_model(str(MINILM))
-    assert similarity(model, 0) == pytest.approx(1.0, abs=1e-5)
+    key, before = model.cache_key(), similarity(model, 1)
     asyncio.run(model.aclose())
     assert model._encoder is None
-    with pytest.raises(ConfigError, match="closed"):
-        model(PROBLEMS[0])
     model.close()  # idempotent
+    # the engine closes models after each run: the next run loads the same model again
+    assert similarity(model, 1) == pytest.approx(before, abs=1e-6) and model.cache_key() == key
+    model.close()
+    assert model.cache_key() == key  # the key of a closed adapter is its model's, not "closed"
+
+
+def test_close_leaves_an_encoder_it_was_given(minilm):
+    borrowed = st_model(minilm._encoder)
+    borrowed.close()
+    assert borrowed._encoder is minilm._encoder and similarity(borrowed, 0) == pytest.approx(1.0, abs=1e-5)

@@ -301,9 +301,19 @@ class InspectModel(BaseLLM):
             status=info.status, retry_after_s=info.retry_after_s, retryable=info.retryable,
         )
 
+    def _reopen(self) -> None:
+        """After :meth:`aclose`, a new call builds a fresh provider client (Inspect's own
+        ``initialize``), so one adapter serves run after run even when each run closes it."""
+        with self._lock:
+            if self._closed:
+                if self._owns_model:
+                    self._model.api.initialize()
+                    self._model._closed = False
+                self._closed = False
+
     async def a_generate(self, prompt: str) -> Completion:
         if self._closed:
-            raise ConfigError(f"{self!r} is closed; build a new one with inspect_model()")
+            self._reopen()
         try:
             output = await self._model.generate(input=self._input(prompt), config=self.config)
         except Exception as exc:
@@ -336,24 +346,31 @@ class InspectModel(BaseLLM):
         return await self.a_generate(self.build_prompt(problem))
 
     # -- resources ----------------------------------------------------------------------
-    async def aclose(self) -> None:
-        """Close the provider client (when this adapter built the model) and the sync loop."""
+    async def _close_client(self) -> None:
         if self._closed:
             return
         self._closed = True
         if self._owns_model and not getattr(self._model, "_closed", False):
             await self._model.api.aclose()
             self._model._closed = True
-        self._stop_loop()
+
+    async def aclose(self) -> None:
+        """Close the provider client (when this adapter built the model; a ``Model`` you passed
+        stays yours) on the running loop, which should be the one that made the calls, and stop
+        the private loop of sync calls. A later call opens a new client."""
+        await self._close_client()
+        if self._loop is not None and asyncio.get_running_loop() is not self._loop:
+            self._stop_loop()
 
     def close(self) -> None:
-        """Sync :meth:`aclose`; call it from outside an event loop (inside one, await ``aclose()``)."""
-        if self._closed:
-            return
+        """Sync :meth:`aclose`. Sync calls' connections are closed on their own loop; after async
+        calls, prefer ``await aclose()`` on their loop (the engine does this at the end of a run)."""
         loop = self._loop
         if loop is not None:  # close where the client's connections live
-            asyncio.run_coroutine_threadsafe(self.aclose(), loop).result()
+            asyncio.run_coroutine_threadsafe(self._close_client(), loop).result()
             self._stop_loop()
+            return
+        if self._closed:
             return
         try:
             asyncio.get_running_loop()
@@ -380,8 +397,8 @@ class InspectModel(BaseLLM):
         if loop is None or thread is None:
             return
         loop.call_soon_threadsafe(loop.stop)
-        if thread is not threading.current_thread():
-            thread.join(timeout=10)
+        thread.join(timeout=10)
+        if not thread.is_alive():
             loop.close()
 
     def __enter__(self) -> "InspectModel":

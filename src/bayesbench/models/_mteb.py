@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +91,10 @@ class STModel:
         prompt_name: str | None = None,
         prompt: str | None = None,
         truncate_dim: int | None = None,
+        loader: Callable[[], Any] | None = None,
     ) -> None:
         self._encoder = encoder
+        self._loader = loader  # reloads a model this adapter loaded itself, after close()
         self._name = name
         self.fields = fields
         self.batch_size = batch_size
@@ -102,7 +104,7 @@ class STModel:
         self.prompt_name = prompt_name
         self.prompt = prompt
         self.truncate_dim = truncate_dim
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def get_model_name(self) -> str:
         return self._name
@@ -114,14 +116,14 @@ class STModel:
         """Everything that changes a similarity: the model (a local folder by content, a hub name
         with its revision), its modules' settings (pooling, max length, normalisation, prompts),
         the encode prompt, truncation, normalisation, the similarity function and the two fields."""
-        encoder = self._encoder
-        own = getattr(encoder, "cache_key", None) if encoder is not None else None
+        encoder = self._ensure()
+        own = getattr(encoder, "cache_key", None)
         if callable(own):
             own = own()
         identity = {
             "source": self._source or {"encoder": f"{type(encoder).__module__}.{type(encoder).__qualname__}",
                                        "name": self._name, "cache_key": own},
-            "modules": _module_configs(encoder) if encoder is not None else None,
+            "modules": _module_configs(encoder),
             "fields": list(self.fields),
             "normalize": self.normalize,
             "similarity": self.similarity,
@@ -143,16 +145,20 @@ class STModel:
             "pass fields=(first, second) to st_model()"
         )
 
+    def _ensure(self) -> Any:
+        with self._lock:
+            if self._encoder is None and self._loader is not None:
+                self._encoder = self._loader()
+            return self._encoder
+
     def _encode(self, texts: list[str]) -> np.ndarray:
-        if self._encoder is None:
-            raise ConfigError(f"{self!r} is closed; build a new one with st_model()")
         options: dict[str, Any] = {"batch_size": self.batch_size}
         if self.prompt_name is not None:
             options["prompt_name"] = self.prompt_name
         if self.prompt is not None:
             options["prompt"] = self.prompt
         with self._lock:
-            vectors = np.asarray(self._encoder.encode(texts, **options), dtype=np.float64)
+            vectors = np.asarray(self._ensure().encode(texts, **options), dtype=np.float64)
         if vectors.ndim != 2 or vectors.shape[0] != len(texts):
             raise ModelCallError(f"{self._name!r} returned embeddings of shape {vectors.shape} for {len(texts)} texts",
                                  retryable=False)
@@ -195,9 +201,12 @@ class STModel:
         return [self._answer(s) for s in self.similarities(problems)]
 
     def close(self) -> None:
-        """Release the model (its weights are freed once nothing else holds them). Idempotent."""
+        """Release a model this adapter loaded (its weights are freed once nothing else holds
+        them); the next call loads it again, so one adapter serves run after run even when each
+        run closes it. An encoder object you passed in stays yours: close() leaves it. Idempotent."""
         with self._lock:
-            self._encoder = None
+            if self._loader is not None:
+                self._encoder = None
 
     async def aclose(self) -> None:
         self.close()
@@ -261,15 +270,20 @@ def st_model(
             name = str(model)
         else:
             source, name = {"hub": str(model), "revision": revision}, str(model)
-        encoder = st.SentenceTransformer(str(model), device=device, revision=revision, local_files_only=local_files_only)
+
+        def load() -> Any:
+            return st.SentenceTransformer(str(model), device=device, revision=revision, local_files_only=local_files_only)
+
+        encoder, loader = load(), load
     elif callable(getattr(model, "encode", None)):
         if revision is not None:
             raise ConfigError("`revision` applies when `model` is a name; pass it to SentenceTransformer() for a loaded model")
-        encoder, name, source = model, str(getattr(model, "model_name", None) or type(model).__name__), None
+        encoder, name, source, loader = model, str(getattr(model, "model_name", None) or type(model).__name__), None, None
     else:
         raise ConfigError(f"`model` must be a model name/path or an object with encode(texts), got {type(model).__name__}")
     return STModel(encoder, name=name, fields=fields, batch_size=batch_size, source=source, normalize=normalize,
-                   similarity=similarity, prompt_name=prompt_name, prompt=prompt, truncate_dim=truncate_dim)
+                   similarity=similarity, prompt_name=prompt_name, prompt=prompt, truncate_dim=truncate_dim,
+                   loader=loader)
 
 
 def sts_rows_to_problems(
