@@ -1,6 +1,6 @@
-"""Inspect AI and MTEB conversions. inspect-ai and sentence-transformers/torch are not installed
-here (inspect-ai would downgrade the shared fsspec; torch is too heavy), so the conversions run on
-plain objects shaped like theirs, and st_model on a small real encoder object."""
+"""Inspect AI and MTEB conversions on plain objects shaped like Inspect's (from_inspect_dataset needs
+no Inspect install), and st_model on a small home-made encoder object. The real libraries are tested
+in test_inspect_ai.py and test_sentence_transformers.py."""
 
 import json
 from dataclasses import dataclass, field

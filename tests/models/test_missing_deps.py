@@ -22,7 +22,7 @@ CASES = [
     ("huggingface_hub", lambda: hf_model("m"), "huggingface"),
     ("datasets", lambda: hf_dataset("x.jsonl"), "huggingface"),
     ("inspect_ai.model", lambda: inspect_model("mockllm/model"), "inspect"),
-    ("sentence_transformers", lambda: st_model("all-MiniLM-L6-v2"), "mteb"),
+    ("sentence_transformers", lambda: st_model("all-MiniLM-L6-v2"), "sentence-transformers"),
     ("mteb", lambda: mteb_sts_dataset("STS12"), "mteb"),
     ("llama_cpp", lambda: llamacpp_model(__file__), "local"),
 ]
