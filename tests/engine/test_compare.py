@@ -162,7 +162,12 @@ def test_failed_calls_raise_with_partial_result_by_default():
     assert "server exploded" in message and "on_error='zero'" in message and "2 attempt" in message
     partial = info.value.partial_result
     assert partial.stop_reason == "error"
-    assert partial.problems_tested == 8  # the two complete batches before the failing problem
+    # Nothing computed is lost: the two batches fed before the failure, the rest of the failing batch
+    # and the look-ahead batch (16 dispatched), minus the one failed problem, in dispatch order.
+    order = shuffled_order(50, 2)
+    assert partial.problems_tested == 15
+    assert partial.problem_order == [i for i in order[:16] if i != order[8]]
+    assert partial.mean_a == 1.0 and partial.mean_b == 0.0 and partial.errors == 1
 
 
 def test_on_error_zero_scores_failures_and_counts_them():
@@ -340,4 +345,7 @@ def test_a_bug_in_the_score_function_surfaces_as_itself_with_the_partial_result(
 
     with pytest.raises(KeyError) as info:
         BayesianBenchmark(seed=0, batch_size=4).compare(lambda p: "x", lambda p: "y", buggy, make_problems(40))
-    assert info.value.partial_result.problems_tested == 12
+    # batches of 4 (positions 0-11 fed); the failing batch 12-15 and the look-ahead 16-19 were in
+    # flight: every problem scored in them is kept, the one that raised is not
+    assert info.value.partial_result.problems_tested == 19
+    assert shuffled_order(40, 0)[12] not in info.value.partial_result.problem_order

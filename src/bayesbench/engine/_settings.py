@@ -107,10 +107,3 @@ def check_ranking(settings: RunSettings, n_models: int) -> None:
             f"`rule` for ranking must be one of {', '.join(repr(r) for r in RANK_RULES)}, got {settings.rule!r} "
             "(the original posterior rule is available for two-model comparisons only)"
         )
-
-
-def spent_usd(executor: Any, since: int) -> float:
-    """Dollars the live (non-cached) calls made since record ``since`` cost, per the price table."""
-    if executor is None:
-        return 0.0
-    return sum(r.cost_usd for r in executor.records[since:] if r.cost_usd and not getattr(r, "cached", False))
