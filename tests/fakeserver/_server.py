@@ -27,6 +27,8 @@ class Fault:
     with a body that is not JSON. ``drop``: close the connection without any response.
     ``headers``: extra response headers. ``body``: raw body text overriding the default.
     ``path``: only requests whose path ends with this are affected (None: any API request).
+    ``trickle_s``: answer normally, but send the body one byte every ``trickle_s`` seconds (a
+    server that is never silent long enough for a per-read timeout to fire).
     """
 
     status: int | None = None
@@ -39,6 +41,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     path: str | None = None
+    trickle_s: float = 0.0
 
 
 @dataclass
@@ -102,7 +105,19 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        trickle = getattr(self, "trickle_s", 0.0)
+        if not trickle:
+            self.wfile.write(data)
+            return
+        fake = self.server.fake
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                if fake._stop.wait(trickle):
+                    return
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its deadline)
+            self.close_connection = True
 
     def _read_body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -124,6 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         fake = self.server.fake
+        self.trickle_s = 0.0  # a trickle fault applies to one request, not the kept-alive connection
         body = self._read_body()
         prompt, last_user = _extract_prompt(self.path, body)
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -170,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _apply_fault(self, fault: Fault, anthropic: bool) -> bool:
         """Apply a fault; True when the response is complete (nothing more to send)."""
         fake = self.server.fake
+        self.trickle_s = fault.trickle_s
         if fault.delay_s > 0:
             fake._stop.wait(fault.delay_s)
         if fault.hang:

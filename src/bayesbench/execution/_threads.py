@@ -96,14 +96,15 @@ class DaemonPool:
                 return
             returns, fut, fn, args = item
             try:
-                value = fn(*args)
+                ok, value = True, fn(*args)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
-                returns.put(fut, False, exc)
-            else:
-                returns.put(fut, True, value)
-            del item, returns, fut, fn, args
+                ok, value = False, exc
+            # Idle *before* answering: the caller's next call may follow at once and should reuse
+            # this worker rather than start another.
             with self._lock:
                 self._idle += 1
+            returns.put(fut, ok, value)
+            del item, returns, fut, fn, args, value
 
     def close(self) -> None:
         """Let idle workers end. Busy (possibly hung) workers are daemons and never block exit."""
