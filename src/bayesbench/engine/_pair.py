@@ -44,13 +44,16 @@ def _score_fn_arity(score_fn: Callable[..., Any]) -> int:
         return 2
 
 
+_PLAIN = frozenset({float, int, bool, str})  # results that are certainly not awaitable (fast check)
+
+
 async def apply_score_fn(score_fn: Callable[..., Any], problem: Any, response: Any) -> Any:
     try:
         arity = _score_fn_arity(score_fn)
     except TypeError:  # an unhashable callable object: read its signature each time
         arity = _score_fn_arity.__wrapped__(score_fn)
     value = score_fn(problem, response) if arity == 2 else score_fn(response)
-    if inspect.isawaitable(value):
+    if type(value) not in _PLAIN and inspect.isawaitable(value):
         value = await value
     return value
 

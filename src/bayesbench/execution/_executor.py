@@ -74,7 +74,7 @@ class RetryPolicy:
         return rng.uniform(0, cap) if self.jitter else cap
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecord:
     """What one model call produced and cost. ``response`` is None exactly when ``error`` is set.
 
@@ -191,6 +191,11 @@ class Executor:
         ``lambda s: len(enc.encode(s))``. Default None: about 4 characters per token.
     classify_error:
         ``f(exc) -> ErrorInfo``-like. Default: ``bayesbench.models.classify_error`` if present.
+    inline:
+        Call a sync function inline on the event loop once it has proven instant (its last 32 calls
+        on threads each returned in under 100 µs); its first slower inline call sends it back to
+        the threads for good. Default True. An inline call cannot be cut off at its deadline, so
+        pass False for a function that can be instant for a long time and then block.
     """
 
     def __init__(
@@ -210,6 +215,7 @@ class Executor:
         cache: bool = True,
         token_counter: Callable[[str], int] | None = None,
         classify_error: Callable[[BaseException], Any] | None = None,
+        inline: bool = True,
     ) -> None:
         self.max_concurrency = positive_int("max_concurrency", max_concurrency)
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -233,6 +239,7 @@ class Executor:
             raise ConfigError(f"`token_counter` must be a function str -> int or None, got {token_counter!r}")
         self.token_counter = token_counter
         self._classifier = classify_error or default_classifier()
+        self.inline = bool(inline)
         self._bridge = StoreBridge(store) if store is not None else None
         self._semaphore: asyncio.Semaphore | None = None
         self._pool: DaemonPool | None = None
@@ -336,6 +343,12 @@ class Executor:
         if self._async(fn):
             coro = fn(*args)
             return await (asyncio.wait_for(coro, timeout) if timeout else coro)
+        if self.inline and pool.is_instant(fn):  # proven instant since it queued: no thread hand-off
+            result = pool.call_inline(fn, args)
+            if inspect.isawaitable(result):  # a sync wrapper returning coroutines: not instant
+                pool.demote(fn)
+                result = await (asyncio.wait_for(_awaited(result), timeout) if timeout else result)
+            return result
         fut = pool.submit(fn, args)
         if not timeout:
             result = await fut
@@ -447,45 +460,64 @@ class Executor:
         for attempt in range(1, self.retry.max_attempts + 1):
             record.attempts = attempt
             info: ErrorInfo | None = None
-            await state.limit.acquire()
-            try:
-                # The model's own waits come before the global slot, so one throttled model
-                # never holds slots that other models could use.
-                while (pause := state.pause_until - time.monotonic()) > 0:  # a Retry-After
-                    await asyncio.sleep(pause)
-                if state.rpm is not None:
-                    await state.rpm.acquire(1)
-                if state.tpm is not None:
-                    await state.tpm.acquire(max(1, est_in))
-                async with semaphore:
-                    sent_at = time.monotonic()
-                    if first_sent is None:
-                        first_sent = time.perf_counter()
-                    try:
-                        response = await self._invoke_once(fn, args, pool)
-                        if response is None:
-                            raise ValueError(f"model function {getattr(fn, '__name__', fn)!r} returned None, not an answer")
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception as exc:
-                        if isinstance(exc, asyncio.TimeoutError) and not str(exc):
-                            record.error = f"timed out after {self.timeout:g} s"
+            if self._inline_now(fn, state, semaphore, pool):
+                # A proven-instant sync function: called here, without yielding to the loop, so it
+                # needs no slot (nothing else runs meanwhile) and no thread hand-off.
+                sent_at = time.monotonic()
+                if first_sent is None:
+                    first_sent = time.perf_counter()
+                try:
+                    response = pool.call_inline(fn, args)
+                    if inspect.isawaitable(response):  # a sync wrapper returning coroutines: not instant
+                        pool.demote(fn)
+                        response = await (asyncio.wait_for(_awaited(response), self.timeout) if self.timeout else response)
+                    if response is None:
+                        raise ValueError(f"model function {getattr(fn, '__name__', fn)!r} returned None, not an answer")
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    info = self._failed(record, exc)
+                else:
+                    state.limit.on_success()
+                    record.response = response
+                    record.error = record.error_type = record.error_status = None  # earlier attempts failed
+                    await self._complete(record, args, state, est_in, key, start, first_sent)
+                    self._keep(record)
+                    return record
+            else:
+                await state.limit.acquire()
+                try:
+                    # The model's own waits come before the global slot, so one throttled model
+                    # never holds slots that other models could use.
+                    while (pause := state.pause_until - time.monotonic()) > 0:  # a Retry-After
+                        await asyncio.sleep(pause)
+                    if state.rpm is not None:
+                        await state.rpm.acquire(1)
+                    if state.tpm is not None:
+                        await state.tpm.acquire(max(1, est_in))
+                    async with semaphore:
+                        sent_at = time.monotonic()
+                        if first_sent is None:
+                            first_sent = time.perf_counter()
+                        try:
+                            response = await self._invoke_once(fn, args, pool)
+                            if response is None:
+                                raise ValueError(f"model function {getattr(fn, '__name__', fn)!r} returned None, not an answer")
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as exc:
+                            info = self._failed(record, exc)
                         else:
-                            record.error = str(exc) or type(exc).__name__
-                        record.error_type = type(exc).__name__
-                        info = classify_with(self._classifier, exc)
-                        record.error_status = info.status
-                    else:
-                        record.response = response
-                        record.error = record.error_type = record.error_status = None
-                        state.limit.on_success()
-                        # Commit while still holding the slots: a kill can then lose at most
-                        # `max_concurrency` answered-but-unrecorded calls, never a backlog.
-                        await self._complete(record, args, state, est_in, key, start, first_sent)
-                        self._keep(record)
-                        return record
-            finally:
-                state.limit.release()
+                            record.response = response
+                            record.error = record.error_type = record.error_status = None
+                            state.limit.on_success()
+                            # Commit while still holding the slots: a kill can then lose at most
+                            # `max_concurrency` answered-but-unrecorded calls, never a backlog.
+                            await self._complete(record, args, state, est_in, key, start, first_sent)
+                            self._keep(record)
+                            return record
+                finally:
+                    state.limit.release()
             assert info is not None  # success returned above
             if info.rate_limited:
                 record.rate_limited += 1
@@ -506,6 +538,35 @@ class Executor:
         await self._persist(record)
         self._keep(record)
         return record
+
+    def _inline_now(self, fn: Callable[..., Any], state: _ModelState, semaphore: asyncio.Semaphore,
+                    pool: DaemonPool) -> bool:
+        """May this attempt run inline: a proven-instant sync function, no store to commit to (its
+        group commit would yield), and nothing it would have to wait for (no rate limits, free
+        slots, nobody queued ahead of it)."""
+        return (
+            self.inline
+            and self._bridge is None
+            and state.rpm is None
+            and state.tpm is None
+            and not self._async(fn)
+            and pool.is_instant(fn)
+            and not semaphore.locked()
+            and state.limit.in_flight < state.limit.capacity
+            and not state.limit.waiting
+            and state.pause_until <= time.monotonic()
+        )
+
+    def _failed(self, record: CallRecord, exc: BaseException) -> ErrorInfo:
+        """Write a failed attempt into ``record``; how to treat it (retry? rate limit?)."""
+        if isinstance(exc, asyncio.TimeoutError) and not str(exc):
+            record.error = f"timed out after {self.timeout:g} s"
+        else:
+            record.error = str(exc) or type(exc).__name__
+        record.error_type = type(exc).__name__
+        info = classify_with(self._classifier, exc)
+        record.error_status = info.status
+        return info
 
     def _keep(self, record: CallRecord) -> None:
         """Fold a finished call into the running totals; keep only the most recent records."""
@@ -535,19 +596,22 @@ class Executor:
     def _account(self, record: CallRecord, args: tuple[Any, ...], state: _ModelState, est_in: int) -> None:
         resp = record.response
         tin, tout = _int_attr(resp, "input_tokens"), _int_attr(resp, "output_tokens")
-        if tin is None:
-            tin = self._count(prompt_text(args))
-            record.tokens_estimated = True
-        if tout is None:
-            tout = self._count(resp if isinstance(resp, str) else (stable_json(resp) or str(resp)))
-            record.tokens_estimated = True
+        # Tokens are estimated only for text answers: a function returning numbers or records has
+        # no tokens to count (and no price to apply).
+        if isinstance(resp, str):
+            if tin is None:
+                tin = self._count(prompt_text(args))
+                record.tokens_estimated = True
+            if tout is None:
+                tout = self._count(resp)
+                record.tokens_estimated = True
         record.input_tokens, record.output_tokens = tin, tout
         ttft = getattr(resp, "ttft_s", None)
         if isinstance(ttft, (int, float)) and not isinstance(ttft, bool):
             record.ttft_s = float(ttft)
         record.cost_usd = self._cost(record.model, tin, tout)
         if state.tpm is not None:
-            state.tpm.charge(tin + tout - max(1, est_in))
+            state.tpm.charge((tin or 0) + (tout or 0) - max(1, est_in))
 
     def _cache_row(self, record: CallRecord) -> tuple[str, dict[str, Any]] | None:
         resp = record.response

@@ -8,6 +8,15 @@ calls never delay the calls that follow.
 
 Answers go back to the loop through one queue per loop. A worker wakes the loop only when no wake-up
 is already pending, so a burst of fast calls costs one wake-up, not one per call.
+
+A thread hand-off costs far more than an instant function (tens of µs on an idle machine, up to
+milliseconds on a loaded one, where waking a thread means waiting for the OS scheduler). So the pool
+also tells the executor which functions are *instant*: at least three in four of their last
+:data:`INSTANT_AFTER` calls on threads returned in under :data:`INSTANT_S` (not all: threads
+contending for the GIL stretch a few instant calls; a function that waits on I/O is never that fast). Those are called inline on the event loop. An inline call
+that takes longer than :data:`DEMOTE_S` sends the function back to the threads, and it must then
+prove itself four times longer before it is inlined again (so a function that is sometimes slow
+soon stays on threads for good).
 """
 
 from __future__ import annotations
@@ -16,9 +25,18 @@ import asyncio
 import collections
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 _STOP = object()
+
+#: A call that returns within this many seconds counts as instant.
+INSTANT_S = 100e-6
+#: Calls on threads observed before a function may be called inline (the first time).
+INSTANT_AFTER = 32
+#: An inline call slower than this sends its function back to the threads (well above the time
+#: slice a loaded OS may take from us in the middle of an instant call).
+DEMOTE_S = 20e-3
 
 
 class _Returns:
@@ -64,6 +82,49 @@ class DaemonPool:
         self._idle = 0  # workers waiting for work that no submitted item has claimed yet
         self._threads: list[threading.Thread] = []
         self._returns: dict[asyncio.AbstractEventLoop, _Returns] = {}
+        # fn -> [instant calls in this window, calls in this window, window length; inline when >= 0]
+        self._instant: dict[Any, list[int]] = {}
+
+    # ------------------------------------------------------------------ instant functions
+    def is_instant(self, fn: Callable[..., Any]) -> bool:
+        """True when ``fn`` has proven instant and may be called inline."""
+        try:
+            seen = self._instant.get(fn)
+        except TypeError:  # an unhashable callable: always on a thread
+            return False
+        return seen is not None and seen[1] < 0
+
+    def _observe(self, fn: Callable[..., Any], seconds: float) -> None:
+        try:
+            seen = self._instant.get(fn)
+            if seen is None:
+                seen = self._instant[fn] = [0, 0, INSTANT_AFTER]
+        except TypeError:
+            return
+        if seen[1] < 0:  # already inline (a call that was on a thread when it was promoted)
+            return
+        seen[0] += seconds < INSTANT_S
+        seen[1] += 1
+        if seen[1] >= seen[2]:
+            if 4 * seen[0] >= 3 * seen[1]:
+                seen[1] = -1  # promoted
+            else:
+                seen[0] = seen[1] = 0  # start a new window
+
+    def demote(self, fn: Callable[..., Any]) -> None:
+        """Back to the threads (and four times longer to prove instant again)."""
+        seen = self._instant.get(fn)
+        if seen is not None:
+            seen[0], seen[1], seen[2] = 0, 0, seen[2] * 4
+
+    def call_inline(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Call a proven-instant ``fn`` here and now; a slow call sends it back to the threads."""
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            if time.perf_counter() - t0 >= DEMOTE_S:
+                self.demote(fn)
 
     @property
     def threads(self) -> int:
@@ -95,10 +156,12 @@ class DaemonPool:
             if item is _STOP:
                 return
             returns, fut, fn, args = item
+            t0 = time.perf_counter()
             try:
                 ok, value = True, fn(*args)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
                 ok, value = False, exc
+            self._observe(fn, time.perf_counter() - t0)
             # Idle *before* answering: the caller's next call may follow at once and should reuse
             # this worker rather than start another.
             with self._lock:

@@ -13,13 +13,6 @@ from .._validate import positive_int
 from ..errors import ConfigError
 
 
-def _get(rec: Any, name: str, default: Any = None) -> Any:
-    """Read a field from a CallRecord or from a row dict of ``Store.calls()``."""
-    if isinstance(rec, Mapping):
-        return rec.get(name, default)
-    return getattr(rec, name, default)
-
-
 @dataclass(frozen=True)
 class ModelUsage:
     """Usage of one model. Latency, tokens and cost count live (non-cached) calls only;
@@ -137,6 +130,38 @@ class LatencySketch:
     def mean(self) -> float | None:
         return self.total / self.count if self.count else None
 
+    @classmethod
+    def merged(cls, sketches: Iterable["LatencySketch"]) -> "LatencySketch":
+        """One sketch over the values of several (exact while their values together fit)."""
+        out = cls()
+        for sk in sketches:
+            if sk._exact is not None and out._exact is not None and len(out._exact) + len(sk._exact) <= cls.EXACT:
+                out._exact.extend(sk._exact)
+            else:
+                if out._exact is not None:
+                    values, out._exact = out._exact, None
+                    for v in values:
+                        out._bucket(v)
+                for v in sk._exact or ():
+                    out._bucket(v)
+                out._zeros += sk._zeros
+                for i, c in sk._buckets.items():
+                    out._buckets[i] = out._buckets.get(i, 0) + c
+            out.count += sk.count
+            out.total += sk.total
+        return out
+
+
+class _Row:
+    """A ``Store.calls()`` row dict read with a CallRecord's attribute names."""
+
+    _FIELDS = ("model", "error", "attempts", "cached", "latency_s", "ttft_s", "input_tokens", "output_tokens",
+               "tokens_estimated", "cost_usd")
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        for name in self._FIELDS:
+            setattr(self, name, row.get(name))
+
 
 class _Tally:
     """Running totals of one model's calls (what :class:`ModelUsage` reports), O(1) per call."""
@@ -152,23 +177,30 @@ class _Tally:
         self.tokens_estimated = False
         self.cost_sum, self.priced = 0.0, 0
 
-    def add(self, rec: Any) -> None:
+    def add(self, rec: Any, latency: bool = True) -> None:
+        """Count one CallRecord (or anything with its attributes); ``latency=False`` leaves the
+        latency sketch to be merged later (the overall total)."""
         self.calls += 1
-        if _get(rec, "error") is not None:
+        if rec.error is not None:
             self.errors += 1
-        self.retries += max(0, int(_get(rec, "attempts") or 0) - 1)
-        if _get(rec, "cached", False):
+        if rec.attempts and rec.attempts > 1:
+            self.retries += int(rec.attempts) - 1
+        if rec.cached:
             self.cached += 1
             return  # latency, tokens and cost count live calls only
-        self.latency.add(float(_get(rec, "latency_s") or 0.0))
-        ttft = _get(rec, "ttft_s")
+        if latency:
+            self.latency.add(float(rec.latency_s or 0.0))
+        ttft = rec.ttft_s
         if ttft is not None:
             self.ttft_sum += float(ttft)
             self.ttft_n += 1
-        self.input_tokens += int(_get(rec, "input_tokens") or 0)
-        self.output_tokens += int(_get(rec, "output_tokens") or 0)
-        self.tokens_estimated = self.tokens_estimated or bool(_get(rec, "tokens_estimated", False))
-        cost = _get(rec, "cost_usd")
+        if rec.input_tokens:
+            self.input_tokens += int(rec.input_tokens)
+        if rec.output_tokens:
+            self.output_tokens += int(rec.output_tokens)
+        if rec.tokens_estimated:
+            self.tokens_estimated = True
+        cost = rec.cost_usd
         if cost is not None:
             self.cost_sum += float(cost)
             self.priced += 1
@@ -208,12 +240,14 @@ class UsageTally:
         self._total = _Tally()
 
     def add(self, rec: Any) -> None:
-        model = str(_get(rec, "model"))
+        if isinstance(rec, Mapping):  # a row of Store.calls(): read it like a record
+            rec = _Row(rec)
+        model = str(rec.model)
         tally = self._models.get(model)
         if tally is None:
             tally = self._models[model] = _Tally()
         tally.add(rec)
-        self._total.add(rec)
+        self._total.add(rec, latency=False)  # the total's latency is merged from the models' at report time
 
     @property
     def calls(self) -> int:
@@ -228,6 +262,7 @@ class UsageTally:
         models = {m: t.usage(m, wall_time_s) for m, t in sorted(self._models.items())}
         priced = {m: (t.cost_sum, t.priced) for m, t in self._models.items()}
         priced["(all)"] = (self._total.cost_sum, self._total.priced)
+        self._total.latency = LatencySketch.merged(t.latency for t in self._models.values())
         return UsageReport(models=models, total=self._total.usage("(all)", wall_time_s), wall_time_s=wall_time_s,
                            _priced=priced)
 
