@@ -148,7 +148,7 @@ SCRIPT = textwrap.dedent(
 def _python(code: str, timeout: float) -> tuple[subprocess.CompletedProcess, float]:
     env = {"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env,
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env, check=False,
                           cwd=ROOT)
     return proc, time.perf_counter() - t0
 

@@ -48,7 +48,7 @@ def score(problem: int, response: int) -> float:
     return float(response)
 
 
-def main(db: str, go: str) -> None:  # noqa: D103
+def main(db: str, go: str) -> None:
     if go != "-":
         deadline = time.monotonic() + 60
         while not os.path.exists(go) and time.monotonic() < deadline:
@@ -56,7 +56,7 @@ def main(db: str, go: str) -> None:  # noqa: D103
     bench = BayesianBenchmark(seed=11, rule="fixed", batch_size=4, store=db, retry=RetryPolicy(max_attempts=1))
     try:
         result = bench.compare(model_a, model_b, score, list(range(60)), name="twin")
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure carries its partial result
         result = err.partial_result  # type: ignore[attr-defined]
     print(result.run_id, result.resumed, result.problems_tested)
 
