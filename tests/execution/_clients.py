@@ -43,3 +43,9 @@ class OpenAIChat:
             usage.prompt_tokens if usage else None,
             usage.completion_tokens if usage else None,
         )
+
+    async def aclose(self) -> None:
+        """Close the SDK client on the loop it was opened on (a run calls this when it ends)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()

@@ -39,7 +39,7 @@ Constructor options (all keyword, all also settable as attributes while running)
 
 Faults (:class:`Fault`, one per request, queued in order, optionally only for a ``path`` suffix):
 ``status`` (+ ``retry_after`` / ``retry_after_ms`` / ``headers`` / ``body``), ``delay_s`` (slow, then a
-normal answer), ``hang``, ``malformed`` (200 with a truncated JSON body), ``drop`` (close the
+normal answer), ``trickle_s`` (the normal answer, one byte every ``trickle_s`` seconds), ``hang``, ``malformed`` (200 with a truncated JSON body), ``drop`` (close the
 connection without a response), and 200s that are not complete answers: ``empty`` (no choices /
 no content blocks), ``null_content`` (the text is null), ``truncate_after=N`` (a stream that closes
 cleanly after N chunks, before its end marker), ``html`` (an HTML page). ``echo_key`` puts (part

@@ -43,6 +43,9 @@ class Fault:
     its context would: ``"whole"``, ``"no_prefix"`` (without ``sk-``), ``"tail"`` (last 12
     characters), ``"middle"`` (10 characters from the middle). With ``status`` it goes in the error
     message; without, in the 200 answer text.
+
+    ``trickle_s``: answer normally, but send the body one byte every ``trickle_s`` seconds (a
+    server that is never silent long enough for a per-read timeout to fire).
     """
 
     status: int | None = None
@@ -60,6 +63,7 @@ class Fault:
     truncate_after: int | None = None
     html: bool = False
     echo_key: str | None = None
+    trickle_s: float = 0.0
 
 
 #: A 200 page that is not an API answer (what a misconfigured proxy returns).
@@ -141,7 +145,19 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        trickle = getattr(self, "trickle_s", 0.0)
+        if not trickle:
+            self.wfile.write(data)
+            return
+        fake = self.server.fake
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                if fake._stop.wait(trickle):
+                    return
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its deadline)
+            self.close_connection = True
 
     def _read_body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -163,6 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         fake = self.server.fake
+        self.trickle_s = 0.0  # a trickle fault applies to one request, not the kept-alive connection
         body = self._read_body()
         prompt, last_user = _extract_prompt(self.path, body)
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -215,6 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _apply_fault(self, fault: Fault, anthropic: bool, request_headers: dict[str, str]) -> bool:
         """Apply a fault; True when the response is complete (nothing more to send)."""
         fake = self.server.fake
+        self.trickle_s = fault.trickle_s
         if fault.delay_s > 0:
             fake._stop.wait(fault.delay_s)
         if fault.hang:

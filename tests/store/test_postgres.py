@@ -22,7 +22,7 @@ import pytest
 
 from bayesbench.errors import StoreError
 from bayesbench.execution import CallRecord, Executor
-from bayesbench.store import Store
+from bayesbench.store import SCHEMA_VERSION, Store
 
 pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def pg_url(pg_socket_dir):
 
 def test_postgres_roundtrip(pg_url):
     store = Store(pg_url)
-    assert store.schema_version == 2 and not store.is_sqlite
+    assert store.schema_version == SCHEMA_VERSION == 3 and not store.is_sqlite
     rid = store.start_run("r", {"api_key": "sk-x", "n": 2}, 3, ["p1", "p2"])
     assert store.find_resumable_run("r", {"n": 2, "api_key": "other"}) == rid
     store.record_call(rid, CallRecord(model="m", problem_id="p1", response="a", attempts=2, cached=False,
@@ -88,13 +88,15 @@ def test_postgres_roundtrip(pg_url):
     store.record_scores(rid, "p1", {"m": 1.0})
     store.record_scores(rid, "p1", {"m": 0.0})
     store.record_decision(rid, {"n": 1, "status": "continue"})
+    store.record_decision(rid, {"n": 1, "status": "again"})  # idempotent: (run, n) is written once
+    assert store.decisions(rid) == [{"n": 1, "status": "continue"}]
     store.finish_run(rid, {"done": True})
     calls = store.calls(rid)
     assert calls[0]["attempts"] == 2 and calls[0]["cached"] is False and calls[0]["tokens_estimated"] is True
     assert store.scores(rid) == [{"problem_id": "p1", "model": "m", "score": 0.0}]
     run = store.get_run(rid)
     assert run["status"] == "finished" and run["config"]["api_key"] == "<redacted>"
-    assert Store(pg_url).schema_version == 2  # reopening finds the schema
+    assert Store(pg_url).schema_version == 3  # reopening finds the schema
 
 
 def test_postgres_cache_serves_a_rerun(pg_url):

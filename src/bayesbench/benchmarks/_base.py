@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from .._validate import positive_int
 from ..errors import ConfigError, DatasetError, MissingDependencyError, ModelError, ScoringError
-from ..execution import CallRecord, Executor, RetryPolicy
+from ..execution import DEFAULT_TIMEOUT_S, CallRecord, Executor, RetryPolicy
 from ._data import HubLoadError, PackageFile, check_source, hub_rows, package_label, package_path, read_package_records
 from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
 
@@ -459,7 +459,7 @@ class Benchmark(abc.ABC):
         batch_size: int | None = None,
         max_concurrency: int = 8,
         max_retries: int = 2,
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
     ) -> BenchmarkResult:
         """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`).
@@ -482,7 +482,7 @@ class Benchmark(abc.ABC):
         batch_size: int | None = None,
         max_concurrency: int = 8,
         max_retries: int = 2,
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
     ) -> BenchmarkResult:
         """Async :meth:`evaluate`.
@@ -501,7 +501,7 @@ class Benchmark(abc.ABC):
         max_retries:
             Retries per failed call; then the problem scores 0 and is counted in ``n_errors``.
         timeout:
-            Seconds per call (None: no limit).
+            Wall-clock deadline per call attempt in seconds (default ``DEFAULT_TIMEOUT_S``, 120; None: none).
         model_name:
             The name in the result (default: the model's own name).
         """

@@ -91,36 +91,3 @@ class RunJournal:
     def finish(self, summary: Mapping[str, Any]) -> None:
         """Mark the run finished. A run that raised stays 'running', so the next identical run resumes it."""
         self.store.finish_run(self.run_id, json.loads(json.dumps(summary, default=str)))
-
-
-def prepare_run(
-    *,
-    kind: str,
-    name: str,
-    problems: Sequence[Any],
-    settings: RunSettings,
-    functions: Mapping[str, Callable[..., Any]],
-    store: Any,
-    executor: Any,
-) -> tuple[RunSettings, "RunJournal | None", Any, bool]:
-    """Fix the seed (resuming a stored run if there is one) and build the executor for a run."""
-    from ..execution import Executor
-    from ._loop import shuffled_order
-
-    store = open_store(store)
-    if executor is not None and store is None:
-        store = getattr(executor, "store", None)
-    journal = None
-    if store is not None:
-        config = run_config(kind, settings, problems, functions)
-        journal = RunJournal.open(store, name, config, settings.seed, lambda seed: shuffled_order(len(problems), seed))
-        settings = settings.replace(seed=journal.seed)
-    else:
-        settings = settings.with_seed()
-    own = executor is None
-    if own:
-        executor = Executor(max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout,
-                            seed=settings.seed or 0, store=store)
-    if journal is not None:
-        executor.run_id = journal.run_id
-    return settings, journal, executor, own

@@ -5,6 +5,10 @@ being completed and the next), so calls stay in flight across batch boundaries a
 overshoots by at most one batch. Scores reach the decision engine only as whole batches, in
 dispatch order, never in completion order (statistics.md §7.2): a model that is slow exactly when it
 is wrong cannot bias the test.
+
+When one evaluation fails, the problems already in flight are let finish (each call is bounded by
+its deadline), and every one that succeeded is handed back, in dispatch order, on the
+:class:`LoopAborted` (``leftover``), so the caller can build a partial result that loses nothing.
 """
 
 from __future__ import annotations
@@ -36,12 +40,17 @@ class LoopOutcome:
 
 
 class LoopAborted(Exception):
-    """Raised out of :func:`run_loop` when an evaluation failed; carries what was already computed."""
+    """Raised out of :func:`run_loop` when an evaluation (or ``feed``) failed.
 
-    def __init__(self, error: BaseException, outcome: LoopOutcome) -> None:
+    ``leftover`` holds the results of the dispatched problems that succeeded but were not fed, in
+    dispatch order (empty when ``feed`` itself failed, since its state is then unknown).
+    """
+
+    def __init__(self, error: BaseException, outcome: LoopOutcome, leftover: list[Any] | None = None) -> None:
         super().__init__(str(error))
         self.error = error
         self.outcome = outcome
+        self.leftover = leftover or []
 
 
 async def run_loop(
@@ -75,11 +84,19 @@ async def run_loop(
             batch = []
             for pos in range(start, end):
                 try:
-                    batch.append(await tasks.pop(pos))
+                    batch.append(await tasks[pos])
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    raise LoopAborted(exc, outcome) from exc
+                    # Let what is in flight finish (deadline-bounded), then hand back every success.
+                    await asyncio.gather(*tasks.values(), return_exceptions=True)
+                    leftover = batch + [
+                        t.result() for p, t in sorted(tasks.items())
+                        if p > pos and not t.cancelled() and t.exception() is None
+                    ]
+                    tasks.clear()
+                    raise LoopAborted(exc, outcome, leftover) from exc
+                del tasks[pos]
             try:
                 stop = feed(batch)
             except Exception as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import math
@@ -11,12 +12,13 @@ from typing import Any, Awaitable, Callable, Sequence
 from ..errors import ConfigError, DatasetError, ModelError, ScoringError
 from ..execution import CallRecord, Executor
 from ..stats import make_pair_test, paired_prob_a_beats_b
-from ._journal import prepare_run
+from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
 from ._warmup import scipy_ready
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
-from ._settings import RunSettings, engine_config, spent_usd
+from ._run import RunContext
+from ._settings import RunSettings, engine_config
 
 
 def as_model_callable(model: Any) -> Any:
@@ -27,48 +29,6 @@ def as_model_callable(model: Any) -> Any:
 
         return as_callable(model)
     return model
-
-
-def check_dataset(dataset: Any, what: str = "dataset") -> list[Any]:
-    """Materialise a dataset into a list, with a clear error for the usual mistakes."""
-    if dataset is None:
-        raise DatasetError(f"`{what}` is required: pass a list of problems (dicts or strings)")
-    if isinstance(dataset, (str, bytes, dict)):
-        raise DatasetError(
-            f"`{what}` must be a sequence of problems, got a single {type(dataset).__name__}; wrap it in a list"
-        )
-    try:
-        problems = list(dataset)
-    except TypeError:
-        raise DatasetError(f"`{what}` must be an iterable of problems, got {type(dataset).__name__}") from None
-    if not problems:
-        raise DatasetError(f"`{what}` is empty: a benchmark needs at least one problem")
-    return problems
-
-
-def check_score(value: Any, settings: RunSettings, where: str) -> float:
-    """A score must be a finite number inside ``score_range``; say exactly which problem broke it."""
-    lo, hi = settings.score_range
-    if isinstance(value, bool):
-        value = float(value)
-    try:
-        score = float(value)
-    except (TypeError, ValueError):
-        raise ScoringError(
-            f"{where} returned {value!r}, which is not a number; a score must be a number in [{lo:g}, {hi:g}] "
-            "(e.g. 1.0 for correct, 0.0 for wrong)"
-        ) from None
-    if not math.isfinite(score) or not (lo <= score <= hi):
-        raise ScoringError(
-            f"{where} returned {value!r}; scores must be finite numbers in [{lo:g}, {hi:g}]. "
-            "For other bounded scores set score_range=(low, high) (CLI: --score-range LOW HIGH) with a-priori bounds."
-        )
-    return score
-
-
-def function_name(fn: Any) -> str:
-    """How error messages name a user's function: its own name, e.g. score function 'exact_match'."""
-    return f"score function {getattr(fn, '__name__', type(fn).__name__)!r}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -85,13 +45,16 @@ def _score_fn_arity(score_fn: Callable[..., Any]) -> int:
         return 2
 
 
+_PLAIN = frozenset({float, int, bool, str})  # results that are certainly not awaitable (fast check)
+
+
 async def apply_score_fn(score_fn: Callable[..., Any], problem: Any, response: Any) -> Any:
     try:
         arity = _score_fn_arity(score_fn)
     except TypeError:  # an unhashable callable object: read its signature each time
         arity = _score_fn_arity.__wrapped__(score_fn)
     value = score_fn(problem, response) if arity == 2 else score_fn(response)
-    if inspect.isawaitable(value):
+    if type(value) not in _PLAIN and inspect.isawaitable(value):
         value = await value
     return value
 
@@ -106,11 +69,10 @@ class PairRun:
     """Shared state of one two-model run: the test, the paired scores, the posteriors."""
 
     def __init__(self, name: str, problems: list[Any], settings: RunSettings, posterior_factory: Any,
-                 journal: Any = None, executor: Any = None) -> None:
+                 ctx: RunContext | None = None) -> None:
         self.name = name
-        self.journal = journal
-        self.executor = executor
-        self._records_start = len(executor.records) if executor is not None else 0
+        self.ctx = ctx
+        self.journal = ctx.journal if ctx is not None else None
         self.calls_per_record = 1  # a task function asks both models in one record
         self.names = ("model_a", "model_b")  # display names of the two sides
         self.cost_budget_hit = False
@@ -132,26 +94,38 @@ class PairRun:
         self.order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
         self.scores_a: list[float] = []
         self.scores_b: list[float] = []
+        self.fed_ids: list[int] = []  # problem indices in the order they were fed
         self.decision: Any = None
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
 
-    def feed(self, batch: list[tuple[float, float]]) -> bool:
-        a = [x for x, _ in batch]
-        b = [y for _, y in batch]
+    def _update(self, rows: list[tuple[int, float, float]]) -> tuple[list[float], list[float]]:
+        ids = [i for i, _, _ in rows]
+        a = [x for _, x, _ in rows]
+        b = [y for _, _, y in rows]
+        self.fed_ids.extend(ids)
         self.scores_a.extend(a)
         self.scores_b.extend(b)
         self.decision = self.test.update(a, b)
+        return a, b
+
+    def feed(self, batch: list[tuple[int, float, float]]) -> bool:
+        """One batch of ``(problem index, score_a, score_b)`` in dispatch order; True to stop."""
+        a, b = self._update(batch)
         if self.journal is not None:
-            start = len(self.scores_a) - len(a)
-            self.journal.batch(self.order[start:len(self.scores_a)], {"model_a": a, "model_b": b}, self.decision)
+            self.journal.batch([i for i, _, _ in batch], {"model_a": a, "model_b": b}, self.decision)
         if self.decision.status != "CONTINUE":
             return True
-        budget = self.settings.max_cost_usd
-        if budget is not None and spent_usd(self.executor, self._records_start) >= budget:
+        if self.ctx is not None and self.ctx.over_budget():
             self.cost_budget_hit = True
             return True
         return False
+
+    def feed_leftover(self, rows: list[tuple[int, float, float]]) -> None:
+        """After an error: the fully answered problems not yet fed, in dispatch order, so the partial
+        result loses nothing computed. Not journaled: the stored run stays resumable as it was."""
+        if rows:
+            self._update(rows)
 
     def status_text(self) -> str:
         if self.decision is None:
@@ -161,7 +135,7 @@ class PairRun:
         leader = self.names[0] if est > 0 else self.names[1] if est < 0 else "nobody (tied)"
         return f"leading: {leader}, diff={est:+.3f} CI=[{lo:+.3f}, {hi:+.3f}]"
 
-    async def execute(self, evaluate: Callable[[int], Awaitable[tuple[float, float]]], verbose: bool) -> TaskResult:
+    async def execute(self, evaluate: Callable[[int], Awaitable[tuple[int, float, float]]], verbose: bool) -> TaskResult:
         progress = Progress(self.name, self.limit, enabled=verbose)
         try:
             await run_loop(
@@ -179,6 +153,10 @@ class PairRun:
             # Whatever failed (a model, a score, the user's own code) surfaces as itself, carrying
             # everything computed so far.
             error = aborted.error
+            try:
+                self.feed_leftover(aborted.leftover)
+            except Exception:  # the partial result then holds what was fed before the error
+                pass
             try:
                 error.partial_result = self.result(stop_reason="error")  # type: ignore[attr-defined]
             except Exception:  # an exception type that refuses attributes still surfaces
@@ -239,7 +217,7 @@ class PairRun:
             errors=self.counter.errors,
             model_a_name=self.names[0],
             model_b_name=self.names[1],
-            problem_order=self.order[: n],
+            problem_order=list(self.fed_ids),
             usage=self._usage(n),
             run_id=self.journal.run_id if self.journal is not None else None,
             resumed=bool(self.journal is not None and self.journal.resumed),
@@ -248,15 +226,15 @@ class PairRun:
     @property
     def model_calls(self) -> int:
         """Calls that completed (including the look-ahead overshoot); replays count their own."""
-        if self.executor is None:
+        if self.ctx is None:
             return self.counter.calls
-        return (len(self.executor.records) - self._records_start) * self.calls_per_record
+        return self.ctx.calls * self.calls_per_record
 
     def _usage(self, n: int) -> dict[str, Any] | None:
         """Latency, tokens and cost per model, and what stopping early saved (when calls were made)."""
-        if self.executor is None or not hasattr(self.executor, "usage_summary") or not self.executor.records:
+        report = self.ctx.usage() if self.ctx is not None else None
+        if report is None:
             return None
-        report = self.executor.usage_summary()
         out = report.to_dict()
         # Saved = what the full run would have asked each model (one call per problem) minus what it was
         # asked, look-ahead overshoot included; costs projected from this run's mean priced call.
@@ -304,6 +282,7 @@ async def compare_async(
     store: Any = None,
 ) -> TaskResult:
     """Ask both models each problem, score the responses, and stop when the evidence is enough."""
+    models = (model_a, model_b)
     model_a, model_b = as_model_callable(model_a), as_model_callable(model_b)
     for label, fn in ((f"model {model_a_name!r}", model_a), (f"model {model_b_name!r}", model_b),
                       ("the score function", score_fn)):
@@ -312,34 +291,37 @@ async def compare_async(
                     f"openai_model({fn!r})") if isinstance(fn, str) and label != "the score function" else ""
             raise ConfigError(f"{label} must be a callable (sync or async), got {type(fn).__name__} {fn!r}{hint}")
     problems = check_dataset(dataset)
-    settings, journal, executor, own_executor = prepare_run(
-        kind="compare", name=name, problems=problems, settings=settings,
-        functions={"model_a": model_a, "model_b": model_b, "score_fn": score_fn}, store=store, executor=executor)
-    run = PairRun(name, problems, settings, posterior_factory, journal, executor)
-    run.names = (model_a_name, model_b_name)
+    score_label = callable_label(score_fn, "score function")
+    async with RunContext(kind="compare", name=name, problems=problems, settings=settings,
+                          functions={"model_a": model_a, "model_b": model_b, "score_fn": score_fn},
+                          store=store, executor=executor, models=models) as ctx:
+        settings, executor = ctx.settings, ctx.executor
+        run = PairRun(name, problems, settings, posterior_factory, ctx)
+        run.names = (model_a_name, model_b_name)
 
-    async def score_one(model_name: str, label: str, fn: Callable[..., Any], index: int) -> float:
-        problem = problems[index]
-        record = await executor.call(model_name, fn, problem, problem_id=str(index))
-        if not record.ok:
-            run.counter.errors += 1
-            return _error_score(record, settings, model_name, index)
-        value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"{function_name(score_fn)} on problem #{index} (model {model_name!r})")
+        async def score_one(model_name: str, fn: Callable[..., Any], index: int) -> float:
+            problem = problems[index]
+            record = await executor.call(model_name, fn, problem, problem_id=str(index))
+            if not record.ok:
+                run.counter.errors += 1
+                return _error_score(record, settings, model_name, index)
+            value = await apply_score_fn(score_fn, problem, record.response)
+            return check_score(value, settings, f"{score_label} on problem #{index} (model '{model_name}')")
 
-    async def evaluate(index: int) -> tuple[float, float]:
-        import asyncio
+        async def evaluate(index: int) -> tuple[int, float, float]:
+            # Both models are asked at once; one Task for the second call (the first runs in this one).
+            other = asyncio.ensure_future(score_one(model_b_name, model_b, index))
+            try:
+                a = await score_one(model_a_name, model_a, index)
+            except asyncio.CancelledError:
+                other.cancel()
+                raise
+            except Exception:
+                await asyncio.gather(other, return_exceptions=True)  # let it finish: it is recorded and cached
+                raise
+            return index, a, await other
 
-        a, b = await asyncio.gather(
-            score_one(model_a_name, "model_a", model_a, index), score_one(model_b_name, "model_b", model_b, index)
-        )
-        return a, b
-
-    try:
         return await run.execute(evaluate, verbose)
-    finally:
-        if own_executor:
-            executor.close()
 
 
 async def run_task_async(
@@ -357,31 +339,28 @@ async def run_task_async(
     if not callable(task_fn):
         raise ModelError(f"task '{name}' must be a callable returning (score_a, score_b), got {type(task_fn).__name__}")
     problems = check_dataset(dataset, f"dataset of task '{name}'")
-    settings, journal, executor, own_executor = prepare_run(
-        kind="task", name=name, problems=problems, settings=settings, functions={"task": task_fn},
-        store=store, executor=executor)
-    run = PairRun(name, problems, settings, posterior_factory, journal, executor)
-    run.calls_per_record = 2
+    async with RunContext(kind="task", name=name, problems=problems, settings=settings, functions={"task": task_fn},
+                          store=store, executor=executor) as ctx:
+        settings, executor = ctx.settings, ctx.executor
+        run = PairRun(name, problems, settings, posterior_factory, ctx)
+        run.calls_per_record = 2
 
-    async def evaluate(index: int) -> tuple[float, float]:
-        record = await executor.call(name, task_fn, problems[index], problem_id=str(index))
-        if not record.ok:
-            run.counter.errors += 1
-            s = _error_score(record, settings, f"task {name}", index)
-            return s, s
-        value = record.response
-        if not isinstance(value, (tuple, list)) or len(value) != 2:
-            raise ScoringError(
-                f"task '{name}' must return a pair (score_a, score_b) for each problem; on problem #{index} it "
-                f"returned {value!r}"
+        async def evaluate(index: int) -> tuple[int, float, float]:
+            record = await executor.call(name, task_fn, problems[index], problem_id=str(index))
+            if not record.ok:
+                run.counter.errors += 1
+                s = _error_score(record, settings, f"task {name}", index)
+                return index, s, s
+            value = record.response
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise ScoringError(
+                    f"task '{name}' must return a pair (score_a, score_b) for each problem; on problem #{index} it "
+                    f"returned {value!r}"
+                )
+            return (
+                index,
+                check_score(value[0], settings, f"task '{name}' on problem #{index} (score_a)"),
+                check_score(value[1], settings, f"task '{name}' on problem #{index} (score_b)"),
             )
-        return (
-            check_score(value[0], settings, f"task '{name}' on problem #{index} (score_a)"),
-            check_score(value[1], settings, f"task '{name}' on problem #{index} (score_b)"),
-        )
 
-    try:
         return await run.execute(evaluate, verbose)
-    finally:
-        if own_executor:
-            executor.close()

@@ -8,13 +8,14 @@ from typing import Any, Callable
 from ..errors import ConfigError
 from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
-from ._journal import prepare_run
+from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
-from ._pair import as_model_callable, function_name, _error_score, _update_many, apply_score_fn, check_dataset, check_score
+from ._pair import _error_score, _update_many, apply_score_fn, as_model_callable
 from ._progress import Progress
 from ._warmup import scipy_ready
 from ._results import RankedModel, RankingResult
-from ._settings import RunSettings, check_ranking, engine_config, spent_usd
+from ._run import RunContext
+from ._settings import RunSettings, check_ranking, engine_config
 
 
 def _tie_groups(order: list[str], claims: set[tuple[str, str]]) -> list[list[str]]:
@@ -48,6 +49,7 @@ async def rank_async(
 ) -> RankingResult:
     """Rank ``models`` on ``dataset`` with the sequential race (the async engine behind ``rank``)."""
     check_ranking(settings, len(models))
+    originals = list(models.values())
     models = {name: as_model_callable(fn) for name, fn in models.items()}
     if score_fn is None:
         raise ConfigError(
@@ -55,9 +57,16 @@ async def rank_async(
             "@ranker.evaluate"
         )
     problems = check_dataset(dataset)
-    settings, journal, executor, own_executor = prepare_run(
-        kind="rank", name="ranking", problems=problems, settings=settings,
-        functions={**models, "score_fn": score_fn}, store=store, executor=executor)
+    score_label = callable_label(score_fn, "score function")
+    async with RunContext(kind="rank", name="ranking", problems=problems, settings=settings,
+                          functions={**models, "score_fn": score_fn}, store=store, executor=executor,
+                          models=originals) as ctx:
+        return await _race(ctx, models, score_fn, score_label, problems, posterior_factory, verbose)
+
+
+async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn: Callable[..., Any],
+                score_label: str, problems: list[Any], posterior_factory: Any, verbose: bool) -> RankingResult:
+    settings, executor, journal = ctx.settings, ctx.executor, ctx.journal
     names = list(models)
     bank = len(problems)
     limit = bank if settings.max_problems is None else min(bank, settings.max_problems)
@@ -66,7 +75,6 @@ async def rank_async(
     race = RankingRace(names, cfg, goal=settings.goal, rule="fixed" if fixed else "anytime")  # type: ignore[arg-type]
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     scores: dict[str, dict[int, float]] = {m: {} for m in names}
-    records_start = len(executor.records)
     cost_budget_hit: list[bool] = []
 
     async def score_one(model: str, index: int) -> float:
@@ -75,28 +83,48 @@ async def rank_async(
         if not record.ok:
             return _error_score(record, settings, model, index)
         value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"{function_name(score_fn)} on problem #{index} (model {model!r})")
+        return check_score(value, settings, f"{score_label} on problem #{index} (model '{model}')")
 
     async def evaluate(index: int) -> tuple[int, dict[str, float]]:
         active = list(race.active_models()) if not fixed else names
-        values = await asyncio.gather(*(score_one(m, index) for m in active))
-        return index, dict(zip(active, values))
+        # every model's call finishes (and is recorded) before a failure surfaces
+        values = await asyncio.gather(*(score_one(m, index) for m in active), return_exceptions=True)
+        for v in values:
+            if isinstance(v, BaseException):
+                raise v
+        return index, dict(zip(active, values))  # type: ignore[arg-type]
 
-    def feed(batch: list[tuple[int, dict[str, float]]]) -> bool:
+    def update(batch: list[tuple[int, dict[str, float]]]) -> dict[str, list[float]]:
+        # Rows dispatched earlier hold every model still active now (the race only retires models).
         active = names if fixed else list(race.active_models())
         for index, row in batch:
             for m, s in row.items():
                 scores[m][index] = s
-        update = {m: [row[m] for _, row in batch] for m in active}
-        race.update(update)
+        values = {m: [row[m] for _, row in batch] for m in active}
+        race.update(values)
+        return values
+
+    def feed(batch: list[tuple[int, dict[str, float]]]) -> bool:
+        values = update(batch)
         if journal is not None:
-            journal.batch([index for index, _ in batch], update, None)
+            journal.batch([index for index, _ in batch], values, None)
         if (not fixed) and race.done():
             return True
-        if settings.max_cost_usd is not None and spent_usd(executor, records_start) >= settings.max_cost_usd:
+        if ctx.over_budget():
             cost_budget_hit.append(True)
             return True
         return False
+
+    def result(stop_reason: str) -> RankingResult:
+        out = build_ranking_result(
+            names, scores, set(race.claims()), settings, posterior_factory,
+            calls=ctx.calls, bank=bank, stop_reason=stop_reason,
+        )
+        usage = ctx.usage()
+        if usage is not None:
+            out.usage = usage.to_dict()
+        out.run_id = ctx.run_id
+        return out
 
     progress = Progress("ranking", limit, enabled=verbose)
     try:
@@ -107,10 +135,17 @@ async def rank_async(
         )
     except LoopAborted as aborted:
         progress.close("aborted")
-        raise aborted.error from None
-    finally:
-        if own_executor:
-            executor.close()
+        error = aborted.error
+        try:  # every problem all its models answered, in dispatch order (not journaled)
+            if aborted.leftover:
+                update(aborted.leftover)
+        except Exception:
+            pass
+        try:
+            error.partial_result = result("error")  # type: ignore[attr-defined]
+        except Exception:  # an exception type that refuses attributes still surfaces
+            pass
+        raise error from None
     if not race.done():
         race.close()
     if cost_budget_hit:
@@ -118,18 +153,11 @@ async def rank_async(
     else:
         stop_reason = "settled" if outcome.stopped_early else ("bank_exhausted" if limit == bank else "budget_exhausted")
     progress.close(stop_reason)
-
     await scipy_ready()  # the result needs scipy: load it off the event loop
-    result = build_ranking_result(
-        names, scores, set(race.claims()), settings, posterior_factory,
-        calls=len(executor.records) - records_start, bank=bank, stop_reason=stop_reason,
-    )
-    if executor.records:
-        result.usage = executor.usage_summary().to_dict()
+    final = result(stop_reason)
     if journal is not None:
-        result.run_id = journal.run_id
-        journal.finish(result.to_dict())
-    return result
+        journal.finish(final.to_dict())
+    return final
 
 
 def build_ranking_result(

@@ -13,7 +13,8 @@ import numpy as np
 from ..errors import DatasetError
 from ..stats import RankingRace
 from ._loop import batch_boundaries, shuffled_order
-from ._pair import PairRun, check_score
+from ._dataset import check_score
+from ._pair import PairRun
 from ._rank import build_ranking_result
 from ._results import RankingResult, TaskResult
 from ._settings import RunSettings, check_ranking, engine_config
@@ -51,7 +52,7 @@ def replay_pair(
     for start, end in batch_boundaries(run.limit, settings.batch_size, settings.min_samples):
         idx = run.order[start:end]
         run.counter.calls += 2 * len(idx)
-        if run.feed([(a[i], b[i]) for i in idx]):
+        if run.feed([(i, a[i], b[i]) for i in idx]):
             break
     return run.finish()
 

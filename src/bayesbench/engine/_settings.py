@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypedDict
 
 from .._validate import finite_float, in_open_interval, one_of, positive_int
 from ..errors import ConfigError, UnknownSettingError
+from ..execution import DEFAULT_TIMEOUT_S
 from ..stats._rules import RULES, default_posterior
 
 if TYPE_CHECKING:
@@ -76,8 +77,7 @@ class RunSettings:
         flag={"choices": ON_ERROR}, live=True)
     retry: RetryPolicy | None = _setting(None, "retry policy of model calls (None: the executor's default)",
                                          live=True, recorded=False)
-    # 120.0 is the execution layer's DEFAULT_TIMEOUT_S (the integrator points this at that constant)
-    timeout: float | None = _setting(120.0, "per-call wall-clock deadline in seconds (None: no deadline)",
+    timeout: float | None = _setting(DEFAULT_TIMEOUT_S, "per-call wall-clock deadline in seconds (None: no deadline)",
                                      flag={"type": float}, live=True, recorded=False)
     score_range: tuple[float, float] = _setting(
         (0.0, 1.0), "a-priori (low, high) bounds of the scores, never observed min/max",
@@ -273,10 +273,3 @@ def check_ranking(settings: RunSettings, n_models: int) -> None:
             f"`rule` for ranking must be one of {', '.join(repr(r) for r in RANK_RULES)}, got {settings.rule!r} "
             "(the original posterior rule is available for two-model comparisons only)"
         )
-
-
-def spent_usd(executor: Any, since: int) -> float:
-    """Dollars the live (non-cached) calls made since record ``since`` cost, per the price table."""
-    if executor is None:
-        return 0.0
-    return sum(r.cost_usd for r in executor.records[since:] if r.cost_usd and not getattr(r, "cached", False))

@@ -3,17 +3,20 @@
 See docs/execution.md. The engine calls only :meth:`Executor.call`.
 """
 
-from ._executor import CallRecord, Executor, RetryPolicy, is_async_callable
+from ._executor import DEFAULT_TIMEOUT_S, CallRecord, Executor, RetryPolicy, is_async_callable
 from ._keys import estimate_tokens
-from ._usage import ModelUsage, Savings, UsageReport
+from ._usage import LatencySketch, ModelUsage, Savings, UsageReport, UsageTally
 
 __all__ = [
+    "DEFAULT_TIMEOUT_S",
     "CallRecord",
     "Executor",
+    "LatencySketch",
     "ModelUsage",
     "RetryPolicy",
     "Savings",
     "UsageReport",
+    "UsageTally",
     "estimate_tokens",
     "is_async_callable",
 ]

@@ -1,7 +1,8 @@
-"""Run model calls: sync models in a thread pool, async ones on the loop; a global and a per-model
-(AIMD-adaptive) concurrency limit; requests- and tokens-per-minute buckets; bounded retries with
-jittered exponential backoff that honour ``Retry-After``; per-attempt timeouts; a response cache
-and a durable per-call record in the store; and one :class:`CallRecord` per call.
+"""Run model calls: sync models on daemon worker threads, async ones on the loop; a global and a
+per-model (AIMD-adaptive) concurrency limit; requests- and tokens-per-minute buckets; bounded retries
+with jittered exponential backoff that honour ``Retry-After``; a wall-clock deadline per attempt (on
+by default, :data:`DEFAULT_TIMEOUT_S`); a response cache and a durable per-call record in the store;
+one :class:`CallRecord` per call, folded into running totals (:class:`UsageTally`) rather than kept.
 
 The engine only ever calls :meth:`Executor.call`; everything about *how* a call is made lives
 behind it. A call that finishes is committed to the store before ``call`` returns, so a run
@@ -11,6 +12,7 @@ killed at any moment loses no answer it has already been told about.
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
 import json
 import math
@@ -18,7 +20,6 @@ import random
 import time
 import warnings
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,7 +29,15 @@ from ._bridge import StoreBridge
 from ..models._errors import ErrorInfo, classify_with, default_classifier
 from ._keys import estimate_tokens, make_cache_key, prompt_text, sha256_hex, stable_json
 from ._limits import AdaptiveLimit, TokenBucket
-from ._usage import UsageReport
+from ._threads import DaemonPool
+from ._usage import UsageReport, UsageTally
+
+#: The default wall-clock deadline of one attempt of one model call, in seconds. A call that has not
+#: returned by then is abandoned (a timeout error, retried per the retry policy).
+DEFAULT_TIMEOUT_S = 120.0
+
+#: How many of the most recent :class:`CallRecord` objects an executor keeps in ``records``.
+RECENT_RECORDS = 256
 
 
 def _nonneg(name: str, value: Any) -> float:
@@ -65,11 +74,12 @@ class RetryPolicy:
         return rng.uniform(0, cap) if self.jitter else cap
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecord:
     """What one model call produced and cost. ``response`` is None exactly when ``error`` is set.
 
-    ``attempts`` is 0 for a cache hit. ``latency_s`` runs from sending the first attempt to the
+    ``attempts`` is 0 for a cache hit. ``prompt_hash`` and ``cache_key`` are filled when the
+    executor has a store (they are what the store records). ``latency_s`` runs from sending the first attempt to the
     final outcome (so it includes retries and their backoff); the time spent waiting for a
     concurrency slot or a rate-limit bucket before that is ``queued_s``. Tokens come from the response's ``input_tokens``/``output_tokens`` when the adapter
     reports them, else they are estimated (``tokens_estimated`` is then true). ``cost_usd`` is
@@ -124,6 +134,15 @@ def is_async_callable(fn: Callable[..., Any]) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
+def _expire(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_exception(asyncio.TimeoutError())
+
+
+async def _awaited(aw: Any) -> Any:
+    return await aw
+
+
 def _int_attr(obj: Any, name: str) -> int | None:
     v = getattr(obj, name, None)
     return int(v) if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
@@ -145,8 +164,11 @@ class Executor:
     retry:
         A :class:`RetryPolicy`. Default ``RetryPolicy()`` (3 attempts).
     timeout:
-        Seconds per attempt, or None (default) for no timeout. A sync model keeps running in its
-        thread after a timeout (threads cannot be killed); its late answer is discarded.
+        Wall-clock deadline of each attempt in seconds; default :data:`DEFAULT_TIMEOUT_S` (120).
+        An attempt still running at its deadline fails with a timeout error (retried per ``retry``)
+        however much data a slow server keeps trickling in. An async model is cancelled; a sync
+        model keeps running on its daemon thread (threads cannot be killed), its late answer is
+        discarded and it never keeps the process from exiting. ``None`` turns the deadline off.
     seed:
         Seeds the backoff jitter. Default 0.
     model_concurrency:
@@ -170,6 +192,11 @@ class Executor:
         ``lambda s: len(enc.encode(s))``. Default None: about 4 characters per token.
     classify_error:
         ``f(exc) -> ErrorInfo``-like. Default: ``bayesbench.models.classify_error`` if present.
+    inline:
+        Call a sync function inline on the event loop once it has proven instant (its last 32 calls
+        on threads each returned in under 100 µs); its first slower inline call sends it back to
+        the threads for good. Default True. An inline call cannot be cut off at its deadline, so
+        pass False for a function that can be instant for a long time and then block.
     """
 
     def __init__(
@@ -177,7 +204,7 @@ class Executor:
         *,
         max_concurrency: int = 8,
         retry: RetryPolicy | None = None,
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT_S,
         seed: int = 0,
         model_concurrency: int | Mapping[str, int] | None = None,
         adaptive: bool = True,
@@ -189,6 +216,7 @@ class Executor:
         cache: bool = True,
         token_counter: Callable[[str], int] | None = None,
         classify_error: Callable[[BaseException], Any] | None = None,
+        inline: bool = True,
     ) -> None:
         self.max_concurrency = positive_int("max_concurrency", max_concurrency)
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -212,15 +240,20 @@ class Executor:
             raise ConfigError(f"`token_counter` must be a function str -> int or None, got {token_counter!r}")
         self.token_counter = token_counter
         self._classifier = classify_error or default_classifier()
+        self.inline = bool(inline)
         self._bridge = StoreBridge(store) if store is not None else None
         self._semaphore: asyncio.Semaphore | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: DaemonPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._models: dict[str, _ModelState] = {}
         self._t_first: float | None = None
         self._t_last: float | None = None
         self._warned_store = False
-        self.records: list[CallRecord] = []
+        self._is_async: dict[Any, bool] = {}
+        self.usage = UsageTally()
+        #: The most recent calls (at most :data:`RECENT_RECORDS`); totals are in ``usage``, every
+        #: record is in the store when one is given.
+        self.records: collections.deque[CallRecord] = collections.deque(maxlen=RECENT_RECORDS)
 
     # ------------------------------------------------------------------ configuration helpers
     @staticmethod
@@ -278,7 +311,7 @@ class Executor:
         """The current (possibly backed-off) concurrency limit of ``model``."""
         return self._state(model).limit.limit
 
-    def _ensure(self) -> tuple[asyncio.Semaphore, ThreadPoolExecutor]:
+    def _ensure(self) -> tuple[asyncio.Semaphore, DaemonPool]:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # asyncio primitives belong to one loop; a new asyncio.run() gets fresh ones, while
@@ -291,21 +324,47 @@ class Executor:
                     if b is not None:
                         b.reset_loop()
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="bayesbench")
+            self._pool = DaemonPool("bayesbench")
         assert self._semaphore is not None
         return self._semaphore, self._pool
 
     # ------------------------------------------------------------------ the call
-    async def _invoke_once(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        _, pool = self._ensure()
-        if is_async_callable(fn):
+    def _async(self, fn: Callable[..., Any]) -> bool:
+        try:
+            known = self._is_async.get(fn)
+        except TypeError:  # an unhashable callable object
+            return is_async_callable(fn)
+        if known is None:
+            known = self._is_async[fn] = is_async_callable(fn)
+        return known
+
+    async def _invoke_once(self, fn: Callable[..., Any], args: tuple[Any, ...], pool: DaemonPool) -> Any:
+        """One attempt, bounded by the deadline ``self.timeout`` (wall clock, from the attempt's start)."""
+        timeout = self.timeout
+        if self._async(fn):
             coro = fn(*args)
+            return await (asyncio.wait_for(coro, timeout) if timeout else coro)
+        if self.inline and pool.is_instant(fn):  # proven instant since it queued: no thread hand-off
+            result = pool.call_inline(fn, args)
+            if inspect.isawaitable(result):  # a sync wrapper returning coroutines: not instant
+                pool.demote(fn)
+                result = await (asyncio.wait_for(_awaited(result), timeout) if timeout else result)
+            return result
+        fut = pool.submit(fn, args)
+        if not timeout:
+            result = await fut
         else:
-            loop = asyncio.get_running_loop()
-            coro = loop.run_in_executor(pool, lambda: fn(*args))
-        result = await asyncio.wait_for(coro, self.timeout) if self.timeout else await coro
-        if inspect.isawaitable(result):  # a sync wrapper that returned a coroutine
-            result = await (asyncio.wait_for(result, self.timeout) if self.timeout else result)
+            deadline = time.monotonic() + timeout
+            handle = fut.get_loop().call_later(timeout, _expire, fut)
+            try:
+                result = await fut
+            finally:
+                handle.cancel()
+            if inspect.isawaitable(result):  # a sync wrapper that returned a coroutine: same deadline
+                return await asyncio.wait_for(_awaited(result), max(1e-3, deadline - time.monotonic()))
+            return result
+        if inspect.isawaitable(result):
+            result = await result
         return result
 
     def _count(self, text: str) -> int:
@@ -363,16 +422,19 @@ class Executor:
         only enter the cache key. After ``retry.max_attempts`` failures (or one non-retryable
         failure) the record carries ``error`` and ``response`` is None.
         """
-        semaphore, _ = self._ensure()
+        semaphore, pool = self._ensure()
         record = CallRecord(model=model, problem_id=str(problem_id))
         start = time.perf_counter()
-        args_json = stable_json(list(args))
-        params_json = stable_json(dict(params or {}))
-        if params is not None and params_json is None:
-            raise ConfigError(f"`params` must be JSON-serialisable (plain numbers, strings, lists, dicts), got {params!r}")
+        params_json = None
+        if params is not None:
+            params_json = stable_json(dict(params))
+            if params_json is None:
+                raise ConfigError(f"`params` must be JSON-serialisable (plain numbers, strings, lists, dicts), got {params!r}")
+        key = None
+        # The prompt's canonical JSON (for the record's hash and the cache key) only matters to a store.
+        args_json = stable_json(list(args)) if self._bridge is not None else None
         if args_json is not None:
             record.prompt_hash = sha256_hex(args_json)[:32]
-        key = None
         if self._bridge is not None and self.cache and args_json is not None:
             key = make_cache_key(model, fn, args_json, params_json or "{}")
             record.cache_key = key
@@ -390,7 +452,7 @@ class Executor:
                 # A hit cost nothing, so its record is written in the background (flushed by
                 # close()): losing it to a kill loses no paid work, and re-runs stay fast.
                 self._bridge.write_nowait(calls=((self.run_id, record),))
-                self.records.append(record)
+                self._keep(record)
                 return record
 
         state = self._state(model)
@@ -399,45 +461,64 @@ class Executor:
         for attempt in range(1, self.retry.max_attempts + 1):
             record.attempts = attempt
             info: ErrorInfo | None = None
-            await state.limit.acquire()
-            try:
-                # The model's own waits come before the global slot, so one throttled model
-                # never holds slots that other models could use.
-                while (pause := state.pause_until - time.monotonic()) > 0:  # a Retry-After
-                    await asyncio.sleep(pause)
-                if state.rpm is not None:
-                    await state.rpm.acquire(1)
-                if state.tpm is not None:
-                    await state.tpm.acquire(max(1, est_in))
-                async with semaphore:
-                    sent_at = time.monotonic()
-                    if first_sent is None:
-                        first_sent = time.perf_counter()
-                    try:
-                        response = await self._invoke_once(fn, args)
-                        if response is None:
-                            raise ValueError(f"model function {getattr(fn, '__name__', fn)!r} returned None, not an answer")
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception as exc:
-                        if isinstance(exc, asyncio.TimeoutError) and not str(exc):
-                            record.error = f"timed out after {self.timeout:g} s"
+            if self._inline_now(fn, state, semaphore, pool):
+                # A proven-instant sync function: called here, without yielding to the loop, so it
+                # needs no slot (nothing else runs meanwhile) and no thread hand-off.
+                sent_at = time.monotonic()
+                if first_sent is None:
+                    first_sent = time.perf_counter()
+                try:
+                    response = pool.call_inline(fn, args)
+                    if inspect.isawaitable(response):  # a sync wrapper returning coroutines: not instant
+                        pool.demote(fn)
+                        response = await (asyncio.wait_for(_awaited(response), self.timeout) if self.timeout else response)
+                    if response is None:
+                        raise ValueError(f"model function {getattr(fn, '__name__', fn)!r} returned None, not an answer")
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    info = self._failed(record, exc)
+                else:
+                    state.limit.on_success()
+                    record.response = response
+                    record.error = record.error_type = record.error_status = None  # earlier attempts failed
+                    await self._complete(record, args, state, est_in, key, start, first_sent)
+                    self._keep(record)
+                    return record
+            else:
+                await state.limit.acquire()
+                try:
+                    # The model's own waits come before the global slot, so one throttled model
+                    # never holds slots that other models could use.
+                    while (pause := state.pause_until - time.monotonic()) > 0:  # a Retry-After
+                        await asyncio.sleep(pause)
+                    if state.rpm is not None:
+                        await state.rpm.acquire(1)
+                    if state.tpm is not None:
+                        await state.tpm.acquire(max(1, est_in))
+                    async with semaphore:
+                        sent_at = time.monotonic()
+                        if first_sent is None:
+                            first_sent = time.perf_counter()
+                        try:
+                            response = await self._invoke_once(fn, args, pool)
+                            if response is None:
+                                raise ValueError(f"model function {getattr(fn, '__name__', fn)!r} returned None, not an answer")
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as exc:
+                            info = self._failed(record, exc)
                         else:
-                            record.error = str(exc) or type(exc).__name__
-                        record.error_type = type(exc).__name__
-                        info = classify_with(self._classifier, exc)
-                        record.error_status = info.status
-                    else:
-                        record.response = response
-                        record.error = record.error_type = record.error_status = None
-                        state.limit.on_success()
-                        # Commit while still holding the slots: a kill can then lose at most
-                        # `max_concurrency` answered-but-unrecorded calls, never a backlog.
-                        await self._complete(record, args, state, est_in, key, start, first_sent)
-                        self.records.append(record)
-                        return record
-            finally:
-                state.limit.release()
+                            record.response = response
+                            record.error = record.error_type = record.error_status = None
+                            state.limit.on_success()
+                            # Commit while still holding the slots: a kill can then lose at most
+                            # `max_concurrency` answered-but-unrecorded calls, never a backlog.
+                            await self._complete(record, args, state, est_in, key, start, first_sent)
+                            self._keep(record)
+                            return record
+                finally:
+                    state.limit.release()
             assert info is not None  # success returned above
             if info.rate_limited:
                 record.rate_limited += 1
@@ -456,8 +537,42 @@ class Executor:
 
         self._finish(record, start, first_sent)  # every attempt failed: record the error (never cached)
         await self._persist(record)
-        self.records.append(record)
+        self._keep(record)
         return record
+
+    def _inline_now(self, fn: Callable[..., Any], state: _ModelState, semaphore: asyncio.Semaphore,
+                    pool: DaemonPool) -> bool:
+        """May this attempt run inline: a proven-instant sync function, no store to commit to (its
+        group commit would yield), and nothing it would have to wait for (no rate limits, free
+        slots, nobody queued ahead of it)."""
+        return (
+            self.inline
+            and self._bridge is None
+            and state.rpm is None
+            and state.tpm is None
+            and not self._async(fn)
+            and pool.is_instant(fn)
+            and not semaphore.locked()
+            and state.limit.in_flight < state.limit.capacity
+            and not state.limit.waiting
+            and state.pause_until <= time.monotonic()
+        )
+
+    def _failed(self, record: CallRecord, exc: BaseException) -> ErrorInfo:
+        """Write a failed attempt into ``record``; how to treat it (retry? rate limit?)."""
+        if isinstance(exc, asyncio.TimeoutError) and not str(exc):
+            record.error = f"timed out after {self.timeout:g} s"
+        else:
+            record.error = str(exc) or type(exc).__name__
+        record.error_type = type(exc).__name__
+        info = classify_with(self._classifier, exc)
+        record.error_status = info.status
+        return info
+
+    def _keep(self, record: CallRecord) -> None:
+        """Fold a finished call into the running totals; keep only the most recent records."""
+        self.usage.add(record)
+        self.records.append(record)
 
     async def _complete(
         self,
@@ -482,19 +597,22 @@ class Executor:
     def _account(self, record: CallRecord, args: tuple[Any, ...], state: _ModelState, est_in: int) -> None:
         resp = record.response
         tin, tout = _int_attr(resp, "input_tokens"), _int_attr(resp, "output_tokens")
-        if tin is None:
-            tin = self._count(prompt_text(args))
-            record.tokens_estimated = True
-        if tout is None:
-            tout = self._count(resp if isinstance(resp, str) else (stable_json(resp) or str(resp)))
-            record.tokens_estimated = True
+        # Tokens are estimated only for text answers: a function returning numbers or records has
+        # no tokens to count (and no price to apply).
+        if isinstance(resp, str):
+            if tin is None:
+                tin = self._count(prompt_text(args))
+                record.tokens_estimated = True
+            if tout is None:
+                tout = self._count(resp)
+                record.tokens_estimated = True
         record.input_tokens, record.output_tokens = tin, tout
         ttft = getattr(resp, "ttft_s", None)
         if isinstance(ttft, (int, float)) and not isinstance(ttft, bool):
             record.ttft_s = float(ttft)
         record.cost_usd = self._cost(record.model, tin, tout)
         if state.tpm is not None:
-            state.tpm.charge(tin + tout - max(1, est_in))
+            state.tpm.charge((tin or 0) + (tout or 0) - max(1, est_in))
 
     def _cache_row(self, record: CallRecord) -> tuple[str, dict[str, Any]] | None:
         resp = record.response
@@ -542,16 +660,26 @@ class Executor:
             return None
         return self._t_last - self._t_first
 
+    @property
+    def calls_made(self) -> int:
+        """Calls finished so far (answered, failed or served from the cache)."""
+        return self.usage.calls
+
+    @property
+    def spent_usd(self) -> float:
+        """Dollars the live (non-cached) calls so far cost, per the price table."""
+        return self.usage.cost_usd
+
     def usage_summary(self) -> UsageReport:
         """Per-model calls, errors, retries, latency percentiles, throughput, tokens and cost."""
-        return UsageReport.from_records(self.records, wall_time_s=self.wall_time_s)
+        return self.usage.report(self.wall_time_s)
 
     def close(self) -> None:
-        """Stop the thread pool and the store thread (queued store writes are finished first)."""
+        """Stop the store thread (queued store writes are finished first) and the idle workers."""
         if self._bridge is not None:
             self._bridge.close()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def __enter__(self) -> "Executor":

@@ -32,6 +32,11 @@ class AdaptiveLimit:
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     @property
+    def waiting(self) -> bool:
+        """True when callers are queued for a slot."""
+        return bool(self._waiters)
+
+    @property
     def capacity(self) -> int:
         return max(self.minimum, int(self.limit))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,13 +11,6 @@ import numpy as np
 
 from .._validate import positive_int
 from ..errors import ConfigError
-
-
-def _get(rec: Any, name: str, default: Any = None) -> Any:
-    """Read a field from a CallRecord or from a row dict of ``Store.calls()``."""
-    if isinstance(rec, Mapping):
-        return rec.get(name, default)
-    return getattr(rec, name, default)
 
 
 @dataclass(frozen=True)
@@ -72,32 +66,205 @@ class Savings:
         return dict(asdict(self), fraction_saved=self.fraction_saved)
 
 
-def _pct(values: np.ndarray, q: float) -> float | None:
-    return float(np.percentile(values, q)) if values.size else None
+class LatencySketch:
+    """Latency quantiles in bounded memory.
+
+    The first :attr:`EXACT` values are kept as they are, so small runs get exactly
+    ``numpy.percentile`` (linear interpolation). Beyond that every value goes into a log-bucketed
+    histogram (the DDSketch idea): bucket ``i`` holds values in ``(g**(i-1), g**i]`` with
+    ``g = (1 + a) / (1 - a)``, and a quantile is answered by its bucket's midpoint, within a
+    relative error of ``a`` = :attr:`RELATIVE_ERROR` (0.5 %). Memory stays a few thousand numbers
+    however many calls are made (about 1 400 buckets span 1 µs .. 1 day).
+    """
+
+    EXACT = 4096
+    RELATIVE_ERROR = 0.005
+    _GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
+    _LOG_GAMMA = math.log(_GAMMA)
+
+    __slots__ = ("_exact", "_buckets", "_zeros", "count", "total")
+
+    def __init__(self) -> None:
+        self._exact: list[float] | None = []
+        self._buckets: dict[int, int] = {}
+        self._zeros = 0
+        self.count = 0
+        self.total = 0.0
+
+    def add(self, x: float) -> None:
+        self.count += 1
+        self.total += x
+        if self._exact is not None:
+            self._exact.append(x)
+            if len(self._exact) > self.EXACT:
+                values, self._exact = self._exact, None
+                for v in values:
+                    self._bucket(v)
+            return
+        self._bucket(x)
+
+    def _bucket(self, x: float) -> None:
+        if x <= 1e-9:
+            self._zeros += 1
+            return
+        i = math.ceil(math.log(x) / self._LOG_GAMMA)
+        self._buckets[i] = self._buckets.get(i, 0) + 1
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q``-th percentile (0..100), or None without values."""
+        if not self.count:
+            return None
+        if self._exact is not None:
+            return float(np.percentile(np.asarray(self._exact, dtype=float), q))
+        rank = q / 100 * (self.count - 1)
+        seen = self._zeros
+        if rank < seen:
+            return 0.0
+        for i in sorted(self._buckets):
+            seen += self._buckets[i]
+            if rank < seen:
+                return 2 * self._GAMMA**i / (self._GAMMA + 1)
+        return 2 * self._GAMMA ** max(self._buckets) / (self._GAMMA + 1)
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    @classmethod
+    def merged(cls, sketches: Iterable["LatencySketch"]) -> "LatencySketch":
+        """One sketch over the values of several (exact while their values together fit)."""
+        out = cls()
+        for sk in sketches:
+            if sk._exact is not None and out._exact is not None and len(out._exact) + len(sk._exact) <= cls.EXACT:
+                out._exact.extend(sk._exact)
+            else:
+                if out._exact is not None:
+                    values, out._exact = out._exact, None
+                    for v in values:
+                        out._bucket(v)
+                for v in sk._exact or ():
+                    out._bucket(v)
+                out._zeros += sk._zeros
+                for i, c in sk._buckets.items():
+                    out._buckets[i] = out._buckets.get(i, 0) + c
+            out.count += sk.count
+            out.total += sk.total
+        return out
 
 
-def _summarise(model: str, recs: list[Any], wall_time_s: float | None) -> ModelUsage:
-    live = [r for r in recs if not _get(r, "cached", False)]
-    lat = np.array([float(_get(r, "latency_s") or 0.0) for r in live], dtype=float)
-    ttft = [float(t) for r in live if (t := _get(r, "ttft_s")) is not None]
-    costs = [float(c) for r in live if (c := _get(r, "cost_usd")) is not None]
-    return ModelUsage(
-        model=model,
-        calls=len(recs),
-        errors=sum(1 for r in recs if _get(r, "error") is not None),
-        retries=sum(max(0, int(_get(r, "attempts") or 0) - 1) for r in recs),
-        cached=len(recs) - len(live),
-        latency_mean_s=float(lat.mean()) if lat.size else None,
-        latency_p50_s=_pct(lat, 50),
-        latency_p95_s=_pct(lat, 95),
-        latency_p99_s=_pct(lat, 99),
-        ttft_mean_s=sum(ttft) / len(ttft) if ttft else None,
-        throughput_per_s=len(live) / wall_time_s if wall_time_s and wall_time_s > 0 else None,
-        input_tokens=sum(int(_get(r, "input_tokens") or 0) for r in live),
-        output_tokens=sum(int(_get(r, "output_tokens") or 0) for r in live),
-        tokens_estimated=any(bool(_get(r, "tokens_estimated", False)) for r in live),
-        cost_usd=sum(costs) if costs else None,
-    )
+class _Row:
+    """A ``Store.calls()`` row dict read with a CallRecord's attribute names."""
+
+    _FIELDS = ("model", "error", "attempts", "cached", "latency_s", "ttft_s", "input_tokens", "output_tokens",
+               "tokens_estimated", "cost_usd")
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        for name in self._FIELDS:
+            setattr(self, name, row.get(name))
+
+
+class _Tally:
+    """Running totals of one model's calls (what :class:`ModelUsage` reports), O(1) per call."""
+
+    __slots__ = ("calls", "errors", "retries", "cached", "latency", "ttft_sum", "ttft_n", "input_tokens",
+                 "output_tokens", "tokens_estimated", "cost_sum", "priced")
+
+    def __init__(self) -> None:
+        self.calls = self.errors = self.retries = self.cached = 0
+        self.latency = LatencySketch()
+        self.ttft_sum, self.ttft_n = 0.0, 0
+        self.input_tokens = self.output_tokens = 0
+        self.tokens_estimated = False
+        self.cost_sum, self.priced = 0.0, 0
+
+    def add(self, rec: Any, latency: bool = True) -> None:
+        """Count one CallRecord (or anything with its attributes); ``latency=False`` leaves the
+        latency sketch to be merged later (the overall total)."""
+        self.calls += 1
+        if rec.error is not None:
+            self.errors += 1
+        if rec.attempts and rec.attempts > 1:
+            self.retries += int(rec.attempts) - 1
+        if rec.cached:
+            self.cached += 1
+            return  # latency, tokens and cost count live calls only
+        if latency:
+            self.latency.add(float(rec.latency_s or 0.0))
+        ttft = rec.ttft_s
+        if ttft is not None:
+            self.ttft_sum += float(ttft)
+            self.ttft_n += 1
+        if rec.input_tokens:
+            self.input_tokens += int(rec.input_tokens)
+        if rec.output_tokens:
+            self.output_tokens += int(rec.output_tokens)
+        if rec.tokens_estimated:
+            self.tokens_estimated = True
+        cost = rec.cost_usd
+        if cost is not None:
+            self.cost_sum += float(cost)
+            self.priced += 1
+
+    def usage(self, model: str, wall_time_s: float | None) -> ModelUsage:
+        lat = self.latency
+        live = self.calls - self.cached
+        return ModelUsage(
+            model=model,
+            calls=self.calls,
+            errors=self.errors,
+            retries=self.retries,
+            cached=self.cached,
+            latency_mean_s=lat.mean,
+            latency_p50_s=lat.quantile(50),
+            latency_p95_s=lat.quantile(95),
+            latency_p99_s=lat.quantile(99),
+            ttft_mean_s=self.ttft_sum / self.ttft_n if self.ttft_n else None,
+            throughput_per_s=live / wall_time_s if wall_time_s and wall_time_s > 0 else None,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            tokens_estimated=self.tokens_estimated,
+            cost_usd=self.cost_sum if self.priced else None,
+        )
+
+
+class UsageTally:
+    """Per-model and overall running totals of calls: what an executor keeps instead of every record.
+
+    ``add(record)`` is O(1) and memory stays bounded (see :class:`LatencySketch`); ``report()``
+    gives the :class:`UsageReport`. ``calls`` and ``cost_usd`` (live calls only) are the totals the
+    engine reads for a run's call count and its cost budget.
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[str, _Tally] = {}
+        self._total = _Tally()
+
+    def add(self, rec: Any) -> None:
+        if isinstance(rec, Mapping):  # a row of Store.calls(): read it like a record
+            rec = _Row(rec)
+        model = str(rec.model)
+        tally = self._models.get(model)
+        if tally is None:
+            tally = self._models[model] = _Tally()
+        tally.add(rec)
+        self._total.add(rec, latency=False)  # the total's latency is merged from the models' at report time
+
+    @property
+    def calls(self) -> int:
+        return self._total.calls
+
+    @property
+    def cost_usd(self) -> float:
+        """Dollars of the priced live (non-cached) calls so far."""
+        return self._total.cost_sum
+
+    def report(self, wall_time_s: float | None = None) -> "UsageReport":
+        models = {m: t.usage(m, wall_time_s) for m, t in sorted(self._models.items())}
+        priced = {m: (t.cost_sum, t.priced) for m, t in self._models.items()}
+        priced["(all)"] = (self._total.cost_sum, self._total.priced)
+        self._total.latency = LatencySketch.merged(t.latency for t in self._models.values())
+        return UsageReport(models=models, total=self._total.usage("(all)", wall_time_s), wall_time_s=wall_time_s,
+                           _priced=priced)
 
 
 @dataclass(frozen=True)
@@ -107,17 +274,16 @@ class UsageReport:
     models: dict[str, ModelUsage]
     total: ModelUsage
     wall_time_s: float | None
-    _records: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    # {model or "(all)": (dollars of priced live calls, how many were priced)}, for savings()
+    _priced: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_records(cls, records: Iterable[Any], *, wall_time_s: float | None = None) -> "UsageReport":
         """Build from CallRecords or from ``Store.calls(run_id)`` rows."""
-        recs = list(records)
-        by_model: dict[str, list[Any]] = {}
-        for r in recs:
-            by_model.setdefault(str(_get(r, "model")), []).append(r)
-        models = {m: _summarise(m, rs, wall_time_s) for m, rs in sorted(by_model.items())}
-        return cls(models=models, total=_summarise("(all)", recs, wall_time_s), wall_time_s=wall_time_s, _records=tuple(recs))
+        tally = UsageTally()
+        for r in records:
+            tally.add(r)
+        return tally.report(wall_time_s)
 
     def savings(self, *, problems_used: int, problems_total: int) -> dict[str, Savings]:
         """What stopping after ``problems_used`` of ``problems_total`` problems saved, per model and ``"(all)"``."""
@@ -130,11 +296,10 @@ class UsageReport:
         left = problems_total - problems_used
         out: dict[str, Savings] = {}
         for name, u in [*self.models.items(), ("(all)", self.total)]:
-            recs = [r for r in self._records if name == "(all)" or str(_get(r, "model")) == name]
-            priced = [float(c) for r in recs if not _get(r, "cached", False) and (c := _get(r, "cost_usd")) is not None]
+            dollars, priced = self._priced.get(name, (0.0, 0))
             per_problem = u.calls / problems_used
             calls_saved = per_problem * left
-            mean_cost = sum(priced) / len(priced) if priced else None
+            mean_cost = dollars / priced if priced else None
             out[name] = Savings(
                 model=name,
                 problems_used=problems_used,

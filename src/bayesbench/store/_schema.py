@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -108,6 +108,9 @@ decisions = Table(
     Column("payload_json", Text, nullable=False),  # the whole decision dict, for readers
     Column("created", Float, nullable=False),
     Index("ix_decisions_run", "run_id"),
+    # schema 3: one decision per (run, n), so a resumed run or two identical runs started together
+    # re-deciding the same batch write it once (inserts are idempotent)
+    Index("ux_decisions_run_n", "run_id", "n", unique=True),
 )
 
 
@@ -117,5 +120,15 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE calls ADD COLUMN tokens_estimated BOOLEAN"))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Schema 3 keeps one decision per (run, n): drop the duplicates older versions wrote (the first
+    written is kept), then let the database enforce it."""
+    conn.execute(text(
+        "DELETE FROM decisions WHERE n IS NOT NULL AND id NOT IN "
+        "(SELECT MIN(id) FROM decisions WHERE n IS NOT NULL GROUP BY run_id, n)"
+    ))
+    conn.execute(text("CREATE UNIQUE INDEX ux_decisions_run_n ON decisions (run_id, n)"))
+
+
 #: ``MIGRATIONS[v]`` brings a database from version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -469,7 +469,7 @@ class Store:
             if rows:
                 conn.execute(insert(S.scores), [dict(r, created=now) for r in rows])
             if decision is not None:
-                conn.execute(insert(S.decisions).values(**self._decision_row(run_id, decision, now)))
+                self._insert_decision(conn, self._decision_row(run_id, decision, now))
 
     def scores(self, run_id: str) -> list[dict[str, Any]]:
         """``[{problem_id, model, score}]`` of a run, in recording order."""
@@ -484,6 +484,28 @@ class Store:
     def record_decision(self, run_id: str, decision: Mapping[str, Any]) -> None:
         """Append one engine decision. Known keys ``n``, ``status``, ``log_evalues``, ``cs`` get columns."""
         self.record_batch(run_id, {}, decision)
+
+    @staticmethod
+    def _insert_decision(conn: Connection, row: dict[str, Any]) -> None:
+        """Insert a decision unless this run already has one for this ``n`` (the first one wins).
+
+        Idempotent, so a resumed run re-deciding its batches, or two identical runs writing the
+        same run at once, leave one row per (run, n); the unique index enforces it.
+        """
+        name = conn.dialect.name
+        if name in ("sqlite", "postgresql"):
+            if name == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            conn.execute(dialect_insert(S.decisions).values(**row).on_conflict_do_nothing(
+                index_elements=["run_id", "n"]))
+            return
+        if row["n"] is not None and conn.execute(
+            select(S.decisions.c.id).where(S.decisions.c.run_id == row["run_id"], S.decisions.c.n == row["n"])
+        ).first() is not None:
+            return
+        conn.execute(insert(S.decisions).values(**row))
 
     @staticmethod
     def _decision_row(run_id: str, decision: Mapping[str, Any], now: float) -> dict[str, Any]:
