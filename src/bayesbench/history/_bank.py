@@ -29,6 +29,8 @@ def _matrix(scores: Any) -> np.ndarray:
         rows = scores
     else:
         rows = list(scores)
+        if not all(hasattr(r, "__len__") and not isinstance(r, str) for r in rows):
+            raise DatasetError("scores must be a 2-d models x items array (a list of rows), got a flat sequence")
         lens = {len(r) for r in rows}
         if len(lens) > 1:
             bad = next(i for i, r in enumerate(rows) if len(r) != len(rows[0]))
@@ -44,7 +46,7 @@ def _matrix(scores: Any) -> np.ndarray:
         raise DatasetError(f"scores must be a 2-d models x items array, got shape {arr.shape}")
     fin = arr[~np.isnan(arr)]
     if np.isinf(fin).any() or ((fin < 0) | (fin > 1)).any():
-        bad = fin[np.isinf(fin) | (fin < 0) | (fin > 1)][0]
+        bad = float(fin[np.isinf(fin) | (fin < 0) | (fin > 1)][0])
         i, j = np.argwhere(arr == bad)[0]
         raise DatasetError(
             f"scores must be in [0, 1], got {bad!r} at model row {i}, item column {j}; rescale with the "
