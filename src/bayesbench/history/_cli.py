@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
-from ..errors import BayesbenchError, ConfigError, DatasetError, ModelError, ScoringError
+from ..errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 __all__ = ["add_estimate_parser", "run_estimate", "main"]
 
@@ -142,11 +142,11 @@ def run_estimate(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"bayesbench: model error: {exc}", file=sys.stderr)
         return EXIT_MODEL
-    except ScoringError as exc:
-        print(f"bayesbench: error: {exc}", file=sys.stderr)
-        return EXIT_MODEL if getattr(exc, "partial", None) is not None else EXIT_INPUT
     except BayesbenchError as exc:
         print(f"bayesbench: error: {exc}", file=sys.stderr)
+        partial = getattr(exc, "partial", None)
+        if partial is not None:  # what was measured before the failure is not lost
+            print(f"bayesbench: before the error: {partial.summary()}", file=sys.stderr)
         return EXIT_INPUT
 
 
