@@ -91,7 +91,8 @@ def estimate(fit: Any, score_item: Callable[[int], Any], budget: int = 100, conf
     ``score_item(j)`` asks the new model item ``j`` (an index into ``fit.items``) and returns its score in
     [0, 1]. ``ci="anytime"`` reports the betting confidence sequence (valid at every n, so
     ``target_width`` may stop the run early); ``"asymptotic"`` the martingale-CLT interval at the end.
-    ``on_step`` receives the running :class:`Estimate` after every draw (progress displays).
+    The asymptotic interval is mean +- t_{n-1} * sd(x) / sqrt(n) (the martingale CLT with the Student-t
+    quantile as a small-sample correction). ``on_step`` receives the running :class:`Estimate` after every draw (progress displays).
     ``tau`` is the uniform mixing weight of the proposal (default 0.2 for the asymptotic interval, 0.5 for
     the anytime one: the floor tau/N bounds every term by [-1/tau, 1 + 1/tau], and the betting interval's
     bets are capped by those bounds, so a higher floor gives it a narrower interval at small budgets).
@@ -163,7 +164,7 @@ def _result(xs: list[float], cs: BettingCS | None, ci: str, confidence: float, s
     if cs is not None:
         interval = cs.interval
     else:
-        interval = normal_interval(mean, se, confidence) if n > 1 else (0.0, 1.0)
+        interval = normal_interval(mean, se, confidence, df=n - 1) if n > 1 else (0.0, 1.0)
     ess = n * shown * (1 - shown) / var if n > 1 and var > 0 else float("inf") if n > 1 else float(n)
     return Estimate(mean=mean, ci=interval, n=n, n_calls=ask.n_calls, items=[fit.items[j] for j in drawn],
                     effective_sample_size=float(ess), method="active", ci_kind=ci, confidence=confidence,

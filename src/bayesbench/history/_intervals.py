@@ -80,8 +80,15 @@ def z_quantile(confidence: float) -> float:
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
-def normal_interval(mean: float, se: float, confidence: float) -> tuple[float, float]:
-    z = z_quantile(confidence)
+@functools.lru_cache(maxsize=256)
+def t_quantile(confidence: float, df: int) -> float:
+    """The two-sided Student-t quantile (the small-sample version of z_{1 - alpha/2})."""
+    return float(stats.t.ppf(0.5 + confidence / 2, df))
+
+
+def normal_interval(mean: float, se: float, confidence: float, df: int | None = None) -> tuple[float, float]:
+    """mean +- q se, q the normal quantile, or Student-t with ``df`` degrees of freedom when given."""
+    z = z_quantile(confidence) if df is None else t_quantile(confidence, df)
     return (max(0.0, mean - z * se), min(1.0, mean + z * se))
 
 
