@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--budgets", default="25,50,100,200")
     ap.add_argument("--fit-cache", default=None, help="npz to load the fit from / save it to")
     ap.add_argument("--ranks", default="16,32")
-    ap.add_argument("--penalties", default="10,30")
+    ap.add_argument("--penalties", default="3,10")
     args = ap.parse_args()
     bank = load_bank()
     rng = np.random.default_rng(0)

@@ -173,12 +173,20 @@ def test_from_inspect_logs_on_a_log_written_by_inspect(tmp_path):
     pytest.importorskip("inspect_ai", reason="inspect-ai is not installed (extra [inspect])")
     from inspect_ai import Task, eval as inspect_eval
     from inspect_ai.dataset import Sample
+    from inspect_ai.model import ModelOutput, ModelUsage, get_model
     from inspect_ai.scorer import match
     from inspect_ai.solver import generate
 
+    outputs = []
+    for text in ("1", "3"):  # one right, one wrong; usage set so the mock needs no tokenizer download
+        out = ModelOutput.from_content(model="mockllm/model", content=text)
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        outputs.append(out)
     task = Task(dataset=[Sample(input="Say 1", target="1", id="a"), Sample(input="Say 2", target="2", id="b")],
                 solver=generate(), scorer=match(), name="toy")
-    inspect_eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none")
+    logs = inspect_eval(task, model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(tmp_path),
+                        display="none", max_samples=1)
+    assert logs[0].status == "success"
     bank = ItemBank.from_inspect_logs(tmp_path)
     assert bank.models == ("mockllm/model",) and set(bank.items) == {"toy/a", "toy/b"}
     from inspect_ai.log import read_eval_log
@@ -186,3 +194,4 @@ def test_from_inspect_logs_on_a_log_written_by_inspect(tmp_path):
     log = read_eval_log(str(next(p for p in tmp_path.iterdir() if p.suffix in (".eval", ".json"))))
     expect = {f"toy/{s.id}": {"C": 1.0, "I": 0.0}[s.scores["match"].value] for s in log.samples}
     assert {it: bank.row("mockllm/model")[bank.item_index(it)] for it in bank.items} == expect
+    assert sorted(expect.values()) == [0.0, 1.0]

@@ -116,8 +116,7 @@ def test_terms_and_proposal_stay_in_their_a_priori_bounds(small, tau):
 
 def test_placement_claims_are_simultaneous(small):
     bank, P, fit = small
-    wrong = 0
-    runs = 0
+    wrong = runs = claims = 0
     means = np.asarray(fit.model_means)
     for i in range(140, 160):
         row = bank.scores[i]
@@ -128,6 +127,7 @@ def test_placement_claims_are_simultaneous(small):
             bad = any(means[idx[m]] >= theta for m in pl.above) or any(means[idx[m]] <= theta for m in pl.below)
             wrong += bad
             runs += 1
+            claims += len(pl.above) + len(pl.below)
     assert wrong / runs <= ALPHA + 3 * se(ALPHA, runs)
-    # and it says something: a typical run places the model above or below some recorded models
-    assert len(pl.above) + len(pl.below) > 0
+    # and it says something: on average a run places the model above or below several recorded models
+    assert claims / runs >= 5

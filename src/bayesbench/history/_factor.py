@@ -23,7 +23,7 @@ from ..errors import ConfigError, DatasetError
 __all__ = ["FactorFit", "fit_bank", "load_fit"]
 
 DEFAULT_RANKS = (16, 32)
-DEFAULT_PENALTIES = (10.0, 30.0)
+DEFAULT_PENALTIES = (3.0, 10.0)
 MIN_MODELS, MIN_ITEMS = 10, 5
 
 
@@ -216,13 +216,15 @@ def _check_bank(bank: Any, ranks: Sequence[int]) -> tuple[int, ...]:
 
 
 def fit_bank(bank: Any, *, ranks: Sequence[int] = DEFAULT_RANKS, penalties: Sequence[float] = DEFAULT_PENALTIES,
-             holdout: float = 0.1, seed: int = 0, maxiter: int = 300, one_se: bool = True) -> FactorFit:
+             holdout: float = 0.1, seed: int = 0, maxiter: int = 300, cv_maxiter: int | None = 150,
+             one_se: bool = True) -> FactorFit:
     """Fit the factor model, choosing ``rank`` and ``penalty`` by seeded hold-out cross-validation.
 
     A fraction ``holdout`` of the observed entries is held out; every (rank, penalty) is fitted on the rest
     and scored by held-out log-loss; the simplest model within one standard error of the best is chosen
     (``one_se``), then refitted on every entry. A single rank and penalty skip the search (still reporting
-    held-out accuracy).
+    held-out accuracy). The search fits stop after ``cv_maxiter`` L-BFGS iterations (enough to rank the
+    candidates); the final refit, warm-started from the chosen one, runs up to ``maxiter``.
     """
     ranks = tuple(int(k) for k in ranks)
     penalties = tuple(float(x) for x in penalties)
@@ -249,7 +251,7 @@ def fit_bank(bank: Any, *, ranks: Sequence[int] = DEFAULT_RANKS, penalties: Sequ
     for K in sorted(ranks):
         warm = None
         for lam in sorted(penalties, reverse=True):  # strongest penalty first, warm-starting the next
-            th = _fit_once(H, Mtr, K, lam, rng, maxiter, warm)
+            th = _fit_once(H, Mtr, K, lam, rng, cv_maxiter or maxiter, warm)
             warm = th
             U, V, b = _split(th, nm, ni, K)
             acc, ll, lls = _scores(H, Mte, expit(U @ V.T + b))
