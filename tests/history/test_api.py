@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from bayesbench.errors import ConfigError, DatasetError, ScoringError
-from bayesbench.history import (FactorFit, estimate_suite, history_mixture, load_fit)
+from bayesbench.history import (Estimate, FactorFit, HistoryMixture, estimate_suite, fit_bank, history_mixture,
+                                load_fit)
 from bayesbench.stats import EngineConfig, PairedSequentialTest
 
 from ._sim import factor_bank
@@ -35,7 +36,7 @@ def test_fit_reports_cv_and_round_trips_npz(sim, tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DatasetError, match="not a bayesbench history fit"):
         load_fit(tmp_path / "junk.npz")
-    again = train.fit(ranks=(2, 3), penalties=(1.0, 10.0), seed=0)
+    again = fit_bank(train, ranks=(2, 3), penalties=(1.0, 10.0), seed=0)
     np.testing.assert_allclose(again.V, fit.V)  # seeded: refitting gives the same model
 
 
@@ -43,6 +44,7 @@ def test_estimate_result_fields_and_summary(sim):
     bank, _, fit = sim
     row = bank.scores[205]
     e = fit.estimate(lambda j: row[j], budget=40, seed=7, confidence=0.9)
+    assert isinstance(e, Estimate)
     assert e.n == 40 and e.n_calls == len(set(e.items)) <= 40 and len(e.items) == 40
     assert set(e.items) <= set(fit.items)
     d = e.to_dict()
@@ -123,6 +125,7 @@ def test_estimate_suite_maps_items_to_problems(sim):
 def test_history_mixture_is_fixed_by_the_bank_and_plugs_into_the_engine(sim):
     bank, train, _ = sim
     mix = history_mixture(train, seed=0)
+    assert isinstance(mix, HistoryMixture)
     assert mix == history_mixture(train, seed=0) and len(mix.lambdas) == 12
     assert all(0.005 <= x <= 0.5 for x in mix.lambdas) and list(mix.lambdas) == sorted(mix.lambdas)
     cfg = mix.config(alpha=0.05)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bayesbench.history import FactorFit, estimate, place
+from bayesbench.history import FactorFit, Placement, estimate, place
 from bayesbench.history._active import ActiveSampler
 
 from ._sim import factor_bank
@@ -123,6 +123,7 @@ def test_placement_claims_are_simultaneous(small):
         theta = float(row.mean())
         for s in range(8):
             pl = place(fit, lambda j: row[j], budget=30, seed=s)
+            assert isinstance(pl, Placement)
             idx = {m: k for k, m in enumerate(fit.models)}
             bad = any(means[idx[m]] >= theta for m in pl.above) or any(means[idx[m]] <= theta for m in pl.below)
             wrong += bad

@@ -10,7 +10,7 @@ import pytest
 from bayesbench import BayesianBenchmark
 from bayesbench.errors import DatasetError, ModelError
 from bayesbench.execution import RetryPolicy
-from bayesbench.history import ItemBank, recorded_score, with_recorded
+from bayesbench.history import ItemBank, RecordedModel, recorded_score, with_recorded
 
 
 def _setup(n=400, seed=0):
@@ -50,6 +50,7 @@ def test_compare_against_a_recorded_model_calls_only_the_new_one():
 def test_recorded_model_interface():
     bank = ItemBank([[1.0, math.nan]], ["m"], ["a", "b"])
     m = bank.model("m")
+    assert isinstance(m, RecordedModel)
     assert m({"id": "a"}) == {"bayesbench_recorded_score": 1.0, "model": "m", "item": "a"}
     assert recorded_score(m("a")) == 1.0 and recorded_score("text") is None
     assert m.get_model_name() == "m" and m.cache_key.startswith("bayesbench.history.recorded:m:")
