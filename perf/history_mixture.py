@@ -18,11 +18,11 @@ import argparse
 import time
 
 import numpy as np
+from history_estimate import load_bank
 
 from bayesbench import BayesianBenchmark
 from bayesbench.history import history_mixture, with_recorded
 from bayesbench.stats import EngineConfig, PairedSequentialTest
-from history_estimate import load_bank
 
 
 def run_pair(cfg: EngineConfig, a: np.ndarray, b: np.ndarray, batch: int = 8) -> tuple[str, int]:
@@ -88,11 +88,11 @@ def main() -> None:
         new_row, old_row = bank.row(new), bank.row(old)
         counter = {"new": 0, "old": 0}
 
-        def new_model(p, row=new_row):
+        def new_model(p, row=new_row, counter=counter):
             counter["new"] += 1
             return str(row[bank.item_index(p["id"])])
 
-        def old_model(p, row=old_row):
+        def old_model(p, row=old_row, counter=counter):
             counter["old"] += 1
             return str(row[bank.item_index(p["id"])])
 

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from bayesbench.errors import ConfigError, DatasetError, ScoringError
-from bayesbench.history import (Estimate, FactorFit, HistoryMixture, estimate_suite, fit_bank, history_mixture,
-                                load_fit)
+from bayesbench.history import (
+    Estimate,
+    FactorFit,
+    HistoryMixture,
+    estimate_suite,
+    fit_bank,
+    history_mixture,
+    load_fit,
+)
 from bayesbench.stats import EngineConfig, PairedSequentialTest
 
 from ._sim import factor_bank
@@ -15,7 +22,7 @@ from ._sim import factor_bank
 
 @pytest.fixture(scope="module")
 def sim():
-    bank, P = factor_bank(n_models=220, n_items=80, rank=3, seed=4)
+    bank, _ = factor_bank(n_models=220, n_items=80, rank=3, seed=4)
     train = bank.filter(models=bank.models[:200])
     return bank, train, train.fit(ranks=(2, 3), penalties=(1.0, 10.0), seed=0)
 
@@ -30,8 +37,8 @@ def test_fit_reports_cv_and_round_trips_npz(sim, tmp_path):
     assert isinstance(back, FactorFit) and back.items == fit.items and back.models == fit.models
     np.testing.assert_array_equal(back.V, fit.V)
     row = bank.scores[210]
-    a = fit.estimate(lambda j: row[j], budget=20, seed=1)
-    b = back.estimate(lambda j: row[j], budget=20, seed=1)
+    a = fit.estimate(lambda j, row=row: row[j], budget=20, seed=1)
+    b = back.estimate(lambda j, row=row: row[j], budget=20, seed=1)
     assert a.to_dict() == b.to_dict()  # same fit, same seed: the same run
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DatasetError, match="not a bayesbench history fit"):
@@ -43,7 +50,7 @@ def test_fit_reports_cv_and_round_trips_npz(sim, tmp_path):
 def test_estimate_result_fields_and_summary(sim):
     bank, _, fit = sim
     row = bank.scores[205]
-    e = fit.estimate(lambda j: row[j], budget=40, seed=7, confidence=0.9)
+    e = fit.estimate(lambda j, row=row: row[j], budget=40, seed=7, confidence=0.9)
     assert isinstance(e, Estimate)
     assert e.n == 40 and e.n_calls == len(set(e.items)) <= 40 and len(e.items) == 40
     assert set(e.items) <= set(fit.items)
@@ -56,12 +63,12 @@ def test_estimate_result_fields_and_summary(sim):
 def test_target_width_stops_early_and_the_interval_narrows(sim):
     bank, _, fit = sim
     row = bank.scores[201]
-    e = fit.estimate(lambda j: row[j], budget=400, seed=0, ci="anytime", target_width=0.3)
+    e = fit.estimate(lambda j, row=row: row[j], budget=400, seed=0, ci="anytime", target_width=0.3)
     assert e.stopped_early and e.n < 400 and e.width <= 0.3
     widths = [hi - lo for _, _, lo, hi in e.trace]
     assert widths == sorted(widths, reverse=True)  # a running intersection never widens
     with pytest.raises(ConfigError, match="`target_width` needs ci='anytime'"):
-        fit.estimate(lambda j: row[j], budget=10, target_width=0.2)
+        fit.estimate(lambda j, row=row: row[j], budget=10, target_width=0.2)
 
 
 @pytest.mark.parametrize("kw, match", [
@@ -93,12 +100,12 @@ def test_a_bad_score_is_refused_and_the_partial_estimate_is_kept(sim):
 def test_baselines(sim):
     bank, _, fit = sim
     row = bank.scores[215]
-    u = fit.estimate_uniform(lambda j: row[j], budget=30, seed=2)
+    u = fit.estimate_uniform(lambda j, row=row: row[j], budget=30, seed=2)
     assert u.method == "uniform" and u.n_calls == 30 == len(set(u.items))  # without replacement
-    ex = fit.estimate_uniform(lambda j: row[j], budget=30, seed=2, ci="exact")
+    ex = fit.estimate_uniform(lambda j, row=row: row[j], budget=30, seed=2, ci="exact")
     assert ex.mean == u.mean and ex.ci[1] - ex.ci[0] >= u.ci[1] - u.ci[0] - 1e-9  # Clopper-Pearson is wider
-    ir = fit.estimate_irt(lambda j: row[j], budget=15)
-    ir2 = fit.estimate_irt(lambda j: row[j], budget=15, seed=9)
+    ir = fit.estimate_irt(lambda j, row=row: row[j], budget=15)
+    ir2 = fit.estimate_irt(lambda j, row=row: row[j], budget=15, seed=9)
     assert ir.items == ir2.items and ir.ci_kind == "model"  # fixed anchors, whatever the seed
     with pytest.raises(ConfigError, match="needs 0/1 scores"):
         fit.estimate_uniform(lambda j: 0.5, budget=5, ci="exact")
@@ -116,14 +123,14 @@ def test_estimate_suite_maps_items_to_problems(sim):
 
     e = estimate_suite(fit, problems, model, lambda p, r: float(r == p["gold"]), budget=30, seed=0)
     assert e.n_calls == len(asked) == len(set(asked)) and set(asked) <= set(fit.items)
-    direct = fit.estimate(lambda j: row[j], budget=30, seed=0)
+    direct = fit.estimate(lambda j, row=row: row[j], budget=30, seed=0)
     assert e.mean == pytest.approx(direct.mean)  # same answers, same draws
     with pytest.raises(DatasetError, match="1 of the bank's 80 items are not problems of this suite, e.g. \\['q0'\\]"):
         estimate_suite(fit, [p for p in problems if p["id"] != "q0"], model, lambda p, r: 1.0, budget=10)
 
 
 def test_history_mixture_is_fixed_by_the_bank_and_plugs_into_the_engine(sim):
-    bank, train, _ = sim
+    _, train, _ = sim
     mix = history_mixture(train, seed=0)
     assert isinstance(mix, HistoryMixture)
     assert mix == history_mixture(train, seed=0) and len(mix.lambdas) == 12

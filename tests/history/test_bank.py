@@ -171,7 +171,8 @@ def test_from_inspect_logs_without_inspect_says_how_to_install(tmp_path):
 
 def test_from_inspect_logs_on_a_log_written_by_inspect(tmp_path):
     pytest.importorskip("inspect_ai", reason="inspect-ai is not installed (extra [inspect])")
-    from inspect_ai import Task, eval as inspect_eval
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
     from inspect_ai.dataset import Sample
     from inspect_ai.model import ModelOutput, ModelUsage, get_model
     from inspect_ai.scorer import match

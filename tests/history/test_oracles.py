@@ -42,7 +42,7 @@ def test_unbiased_for_good_and_wrong_fits(small, wrong):
     row = bank.scores[150]
     theta = float(row.mean())
     R = 2000
-    ests = np.array([estimate(fit, lambda j: row[j], budget=4, seed=s).mean for s in range(R)])
+    ests = np.array([estimate(fit, lambda j, row=row: row[j], budget=4, seed=s).mean for s in range(R)])
     tol = 3 * ests.std(ddof=1) / math.sqrt(R)
     assert abs(ests.mean() - theta) <= tol, (ests.mean(), theta, tol)
 
@@ -56,9 +56,9 @@ def test_coverage_anytime_at_every_budget_and_asymptotic_at_the_end(small):
         row = bank.scores[i]
         theta = float(row.mean())
         for s in range(seeds):
-            e = estimate(fit, lambda j: row[j], budget=30, seed=s, ci="anytime")
+            e = estimate(fit, lambda j, row=row: row[j], budget=30, seed=s, ci="anytime")
             any_miss += any(not (lo <= theta <= hi) for _, _, lo, hi in e.trace)
-            a = estimate(fit, lambda j: row[j], budget=30, seed=s, ci="asymptotic")
+            a = estimate(fit, lambda j, row=row: row[j], budget=30, seed=s, ci="asymptotic")
             end_miss += not (a.ci[0] <= theta <= a.ci[1])
     R = len(held) * seeds
     assert any_miss / R <= ALPHA + 3 * se(ALPHA, R)
@@ -75,7 +75,7 @@ def test_no_worse_than_uniform_when_history_is_useless():
     row = (rng.random(40) < 0.6).astype(float)
     theta = row.mean()
     R, B = 600, 10
-    act = np.array([estimate(fit, lambda j: row[j], budget=B, seed=s).mean for s in range(R)])
+    act = np.array([estimate(fit, lambda j, row=row: row[j], budget=B, seed=s).mean for s in range(R)])
     uni = np.array([row[np.random.default_rng(10_000 + s).integers(0, 40, B)].mean() for s in range(R)])
     gain = np.mean((uni - theta) ** 2) / np.mean((act - theta) ** 2)
     assert gain >= 0.9, gain
@@ -109,20 +109,20 @@ def test_terms_and_proposal_stay_in_their_a_priori_bounds(small, tau):
             assert q.min() >= tau / N - 1e-15 and abs(q.sum() - 1) < 1e-12
             j = s % N
             sampler.observe(j, row[j], float(p[j]))
-        e = estimate(fit, lambda j: row[j], budget=40, seed=i, tau=tau, ci="anytime")
+        e = estimate(fit, lambda j, row=row: row[j], budget=40, seed=i, tau=tau, ci="anytime")
         for x, (lo, hi) in e.terms:
             assert -1 / tau - 1e-9 <= lo <= x <= hi <= 1 + 1 / tau + 1e-9
 
 
 def test_placement_claims_are_simultaneous(small):
-    bank, P, fit = small
+    bank, _, fit = small
     wrong = runs = claims = 0
     means = np.asarray(fit.model_means)
     for i in range(140, 160):
         row = bank.scores[i]
         theta = float(row.mean())
         for s in range(8):
-            pl = place(fit, lambda j: row[j], budget=30, seed=s)
+            pl = place(fit, lambda j, row=row: row[j], budget=30, seed=s)
             assert isinstance(pl, Placement)
             idx = {m: k for k, m in enumerate(fit.models)}
             bad = any(means[idx[m]] >= theta for m in pl.above) or any(means[idx[m]] <= theta for m in pl.below)

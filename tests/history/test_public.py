@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bayesbench.history as history
+from bayesbench import history
 
 HERE = Path(__file__).parent
 DOC = (HERE.parents[1] / "docs" / "history.md").read_text()

@@ -43,7 +43,7 @@ def test_fit_and_estimate_held_out_leaderboard_models():
         theta = float(row.mean())
         exact_uniform.append(theta * (1 - theta) / 100 * (493 - 100) / 492)
         for seed in range(4):
-            e = fit.estimate(lambda j: row[j], budget=100, seed=seed, ci="anytime")
+            e = fit.estimate(lambda j, row=row: row[j], budget=100, seed=seed, ci="anytime")
             sq_err.append((e.mean - theta) ** 2)
             misses += any(not (lo <= theta <= hi) for _, _, lo, hi in e.trace)
             runs += 1

@@ -13,17 +13,18 @@ so the betting confidence sequence covers theta at every n simultaneously.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
 
-from ..errors import ConfigError, ScoringError
+from ..errors import ConfigError
 from ._common import Asker, check_common
 from ._intervals import BettingCS, normal_interval
 from ._result import Estimate
 
-__all__ = ["estimate", "ActiveSampler"]
+__all__ = ["ActiveSampler", "estimate"]
 
 
 class ActiveSampler:

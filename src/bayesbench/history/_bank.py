@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -138,7 +139,7 @@ class ItemBank:
     # ------------------------------------------------------------------ combine
     def filter(self, models: Iterable[str] | Callable[[str], bool] | None = None,
                items: Iterable[str] | Callable[[str], bool] | None = None,
-               *, min_observed: float = 0.0) -> "ItemBank":
+               *, min_observed: float = 0.0) -> ItemBank:
         """A sub-bank: ``models``/``items`` are id lists (order kept as given) or predicates on an id;
         ``min_observed`` drops models observed on fewer than that fraction of the kept items."""
         def pick(sel: Any, ids: tuple[str, ...], lookup: Callable[[str], int]) -> list[int]:
@@ -159,7 +160,7 @@ class ItemBank:
             sub = sub[keep]
         return ItemBank(sub, [self.models[i] for i in mi], [self.items[i] for i in ii])
 
-    def join(self, other: "ItemBank", how: str = "inner") -> "ItemBank":
+    def join(self, other: ItemBank, how: str = "inner") -> ItemBank:
         """Put two banks' items side by side, matching models by id.
 
         ``how="inner"`` keeps the models both banks have (the leaderboard files joined on ``model``);
@@ -215,31 +216,31 @@ class ItemBank:
 
     # importers (each in _importers; kept here so they read as ItemBank.from_*)
     @classmethod
-    def from_csv(cls, *paths: Any, how: str = "inner") -> "ItemBank":
+    def from_csv(cls, *paths: Any, how: str = "inner") -> ItemBank:
         from ._importers import from_csv
 
         return from_csv(*paths, how=how)
 
     @classmethod
-    def from_lm_eval(cls, directory: Any, *, metric: str | None = None) -> "ItemBank":
+    def from_lm_eval(cls, directory: Any, *, metric: str | None = None) -> ItemBank:
         from ._importers import from_lm_eval
 
         return from_lm_eval(directory, metric=metric)
 
     @classmethod
-    def from_inspect_logs(cls, directory: Any, *, scorer: str | None = None) -> "ItemBank":
+    def from_inspect_logs(cls, directory: Any, *, scorer: str | None = None) -> ItemBank:
         from ._importers import from_inspect_logs
 
         return from_inspect_logs(directory, scorer=scorer)
 
     @classmethod
-    def from_open_llm_leaderboard(cls, paths: Any, *, metric: str | None = None) -> "ItemBank":
+    def from_open_llm_leaderboard(cls, paths: Any, *, metric: str | None = None) -> ItemBank:
         from ._importers import from_open_llm_leaderboard
 
         return from_open_llm_leaderboard(paths, metric=metric)
 
     @classmethod
-    def from_store(cls, store: Any, benchmark: str | None = None) -> "ItemBank":
+    def from_store(cls, store: Any, benchmark: str | None = None) -> ItemBank:
         from ._importers import from_store
 
         return from_store(store, benchmark=benchmark)

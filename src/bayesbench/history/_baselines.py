@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -24,7 +25,7 @@ from ._common import Asker, check_common
 from ._intervals import BettingCS, clopper_pearson, normal_interval, wilson
 from ._result import Estimate
 
-__all__ = ["estimate_uniform", "estimate_irt", "anchor_items"]
+__all__ = ["anchor_items", "estimate_irt", "estimate_uniform"]
 
 
 def estimate_uniform(fit: Any, score_item: Callable[[int], Any], budget: int = 100, confidence: float = 0.95,

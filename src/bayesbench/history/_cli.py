@@ -21,12 +21,12 @@ import csv
 import importlib
 import json
 import sys
-from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 from ..errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
-__all__ = ["add_estimate_parser", "run_estimate", "main"]
+__all__ = ["add_estimate_parser", "main", "run_estimate"]
 
 EXIT_OK, EXIT_INPUT, EXIT_MODEL = 0, 2, 3
 
@@ -110,7 +110,12 @@ class _Display:
         self._rich: Any = None
         if enabled and getattr(stream, "isatty", lambda: False)():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+            )
 
             self._rich = Progress(TextColumn("[bold]estimate"), BarColumn(), MofNCompleteColumn(),
                                   TextColumn("{task.fields[status]}"), console=Console(file=stream))
@@ -197,8 +202,8 @@ def _run(args: argparse.Namespace) -> int:
     display = _Display(args.budget, enabled=not args.quiet and not args.json, stream=sys.stderr)
     try:
         if args.method == "active":
-            common = dict(budget=args.budget, confidence=args.confidence, seed=args.seed, ci=ci,
-                          target_width=args.target_width, on_step=display)
+            common: dict[str, Any] = {"budget": args.budget, "confidence": args.confidence, "seed": args.seed, "ci": ci,
+                                      "target_width": args.target_width, "on_step": display}
             if args.place:
                 placement = fit.place(score_item, **common)
                 est = placement.estimate

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ConfigError, ScoringError
 
-__all__ = ["check_common", "Asker"]
+__all__ = ["Asker", "check_common"]
 
 
 def check_common(budget: Any, confidence: Any, seed: Any, n_items: int) -> None:

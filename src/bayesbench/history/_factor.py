@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -152,7 +153,7 @@ class FactorFit:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "FactorFit":
+    def load(cls, path: str | Path) -> FactorFit:
         return load_fit(path)
 
     # ------------------------------------------------------------------ uses (defined in their modules)

@@ -7,23 +7,30 @@ Open LLM Leaderboard details, Inspect) or as recorded (CSV columns, store proble
 from __future__ import annotations
 
 import csv
-import glob
 import gzip
 import io
 import json
 import math
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError, DatasetError, missing_dependency
 from ._bank import ItemBank
 
-__all__ = ["from_csv", "write_csv", "from_lm_eval", "from_inspect_logs", "from_open_llm_leaderboard", "from_store",
-           "from_records"]
+__all__ = [
+    "from_csv",
+    "from_inspect_logs",
+    "from_lm_eval",
+    "from_open_llm_leaderboard",
+    "from_records",
+    "from_store",
+    "write_csv",
+]
 
 
 def from_records(records: Iterable[tuple[str, str, float]], source: str) -> ItemBank:
@@ -99,7 +106,7 @@ def from_csv(*paths: Any, how: str = "inner") -> ItemBank:
 
 def write_csv(bank: ItemBank, path: Any) -> None:
     path = Path(path)
-    opener = gzip.open(path, "wt", newline="") if path.name.endswith(".gz") else open(path, "w", newline="")
+    opener = gzip.open(path, "wt", newline="") if path.name.endswith(".gz") else open(path, "w", newline="")  # noqa: SIM115
     with opener as fh:
         w = csv.writer(fh)
         w.writerow(["model", *bank.items])

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["BettingCS", "wilson", "clopper_pearson", "normal_interval"]
+__all__ = ["BettingCS", "clopper_pearson", "normal_interval", "wilson"]
 
 _C = 0.75  # bet cap: factors stay >= 1 - c > 0
 

@@ -8,8 +8,9 @@ probability >= confidence: the claims are simultaneous at no extra cost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import DatasetError
 
-__all__ = ["RecordedModel", "recorded_score", "with_recorded", "RECORDED_KEY"]
+__all__ = ["RECORDED_KEY", "RecordedModel", "recorded_score", "with_recorded"]
 
 RECORDED_KEY = "bayesbench_recorded_score"
 
