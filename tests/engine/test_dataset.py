@@ -58,7 +58,7 @@ def test_text_is_not_a_score(text):
     with pytest.raises(ScoringError) as info:
         BayesianBenchmark(seed=0).compare(lambda p: "x", lambda p: "y", score_as_text, [1, 2, 3, 4])
     message = str(info.value)
-    assert "score function `test_text_is_not_a_score.<locals>.score_as_text`" in message
+    assert "score function 'test_text_is_not_a_score.<locals>.score_as_text'" in message
     assert "not a number" in message and "(text)" in message and "problem #" in message
     assert info.value.partial_result.problems_tested == 0
 

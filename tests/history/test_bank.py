@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import sys
 import math
 import shutil
 from pathlib import Path
@@ -163,8 +164,10 @@ def test_from_store_reads_every_run(tmp_path):
         ItemBank.from_store(tmp_path / "runs.sqlite", benchmark="hellaswag")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("inspect_ai") is not None, reason="inspect_ai is installed")
-def test_from_inspect_logs_without_inspect_says_how_to_install(tmp_path):
+def test_from_inspect_logs_without_inspect_says_how_to_install(tmp_path, monkeypatch):
+    # inspect-ai is installed for the other tests: hide it (a None entry makes its import fail)
+    for name in [m for m in sys.modules if m == "inspect_ai" or m.startswith("inspect_ai.")] + ["inspect_ai"]:
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MissingDependencyError, match=r'pip install "bayesbench\[inspect\]"'):
         ItemBank.from_inspect_logs(tmp_path)
 

@@ -19,9 +19,9 @@ from ..errors import DatasetError, ScoringError
 
 
 def callable_label(fn: Callable[..., Any], kind: str) -> str:
-    """How a message names the user's function: "score function `exact`"."""
+    """How a message names the user's function: "score function 'exact'"."""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
-    return f"{kind} `{name}`"
+    return f"{kind} '{name}'"
 
 
 def _is_dataframe(obj: Any) -> bool:

@@ -181,7 +181,8 @@ def usage_lines(usage: dict[str, Any] | None, tasks: tuple[str, ...] = ()) -> st
                 else f"{name}: {calls} calls")
         line = (f"\n    {what} ({u.get('cached', 0)} cached, {u.get('errors', 0)} errors), "
                 f"latency p50/p95/p99 {sec('latency_p50_s')}/{sec('latency_p95_s')}/{sec('latency_p99_s')}")
-        if not (task and u.get("tokens_estimated")):
+        counted = bool(u.get("input_tokens") or u.get("output_tokens"))  # numbers, not text: nothing to count
+        if counted and not (task and u.get("tokens_estimated")):
             line += (f", tokens in/out {u.get('input_tokens', 0)}/{u.get('output_tokens', 0)}"
                      + (" (estimated)" if u.get("tokens_estimated") else ""))
         if cost is not None:
