@@ -18,7 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RawHttpModel, latency_server  # noqa: E402
-
 from bayesbench import BayesianBenchmark  # noqa: E402
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import HttpModel, RawHttpModel, latency_server  # noqa: E402
-
 from bayesbench.execution import Executor  # noqa: E402
 
 

@@ -24,6 +24,16 @@ def shared_root() -> Path:
     return Path(override).expanduser() if override else REPO.parent / "shared"
 
 
+def require_or_skip(condition: bool, message: str) -> None:
+    """The one rule for a part a test needs (a package, a server binary, the team's data): skip with
+    ``message`` where it is missing, but FAIL under ``CI=true``, where .ci/run must have installed it."""
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; CI=true: this test must run in CI (install it in .ci/run)", pytrace=False)
+    pytest.skip(message)
+
+
 def shared_data(relative: str = LEADERBOARD) -> Path:
     """The path of ``relative`` inside the shared folder; skips the calling test when it is absent, and fails
     it under ``CI=true``. Call it at the start of a test (or use the ``leaderboard_data`` fixture)."""
@@ -34,6 +44,5 @@ def shared_data(relative: str = LEADERBOARD) -> Path:
         f"needs the team's data at {path}, which is absent (a clone without ../shared beside it; "
         "set BAYESBENCH_SHARED=/path/to/shared to use another copy)"
     )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}; CI=true: this test must run in CI", pytrace=False)
-    pytest.skip(message)
+    require_or_skip(False, message)
+    raise AssertionError("unreachable")  # require_or_skip(False, ...) always skips or fails

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+
+from tests._shared import require_or_skip
 
 pytestmark = pytest.mark.llamacpp
 
 
 def _require(module: str) -> None:
     if importlib.util.find_spec(module) is None:
-        message = f"{module} is not installed (bash scripts/setup.sh installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true: the demo test must run in CI", pytrace=False)
-        pytest.skip(message)
+        require_or_skip(False, f"{module} is not installed (bash scripts/setup.sh installs it)")
 
 
 def test_demo_small_run_reaches_a_verdict_and_reports_costs(tmp_path):

@@ -6,8 +6,9 @@ Thin by design: each builds :class:`~bayesbench.engine.RunSettings` and hands th
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .engine import BenchmarkReport, RunSettings, TaskResult, compare_async, run_sync, run_task_async
 from .engine._settings import RunOptions, check_names, names, with_settings_signature
@@ -55,7 +56,7 @@ class BayesianBenchmark:
     def confidence(self) -> float:
         return self.settings.confidence
 
-    def configure(self, **changes: Unpack[RunOptions]) -> "BayesianBenchmark":
+    def configure(self, **changes: Unpack[RunOptions]) -> BayesianBenchmark:
         """Change settings after construction (the CLI uses this for its flags); validated again."""
         check_names("BayesianBenchmark.configure", changes, names(ranking=False))
         self.settings = self.settings.replace(**changes)
@@ -79,7 +80,7 @@ class BayesianBenchmark:
         return register
 
     def add_task(self, name: str, fn: Callable[[Any], Any], dataset: Any,
-                 posterior_factory: Callable[[], Any] | None = None) -> "BayesianBenchmark":
+                 posterior_factory: Callable[[], Any] | None = None) -> BayesianBenchmark:
         self.task(dataset=dataset, name=name, posterior_factory=posterior_factory)(fn)
         return self
 

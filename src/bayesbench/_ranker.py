@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .engine import RankingResult, RunSettings, rank_async, run_sync
 from .engine._settings import RunOptions, with_settings_signature
@@ -35,7 +36,7 @@ class BayesianRanker:
         self.models: dict[str, Callable[..., Any]] = {}
         self.score_fn: Callable[..., Any] | None = None
 
-    def add_model(self, name: str, fn: Callable[..., Any]) -> "BayesianRanker":
+    def add_model(self, name: str, fn: Callable[..., Any]) -> BayesianRanker:
         """Add a model under a unique name; returns the ranker so calls chain."""
         if not isinstance(name, str) or not name:
             raise ConfigError(f"model name must be a non-empty string, got {name!r}")
@@ -46,7 +47,7 @@ class BayesianRanker:
         self.models[name] = fn
         return self
 
-    def remove_model(self, name: str) -> "BayesianRanker":
+    def remove_model(self, name: str) -> BayesianRanker:
         if name not in self.models:
             known = ", ".join(sorted(self.models)) or "none"
             raise ConfigError(f"unknown model {name!r}; models added so far: {known}")

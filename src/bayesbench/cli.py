@@ -14,9 +14,10 @@ import json
 import random
 import runpy
 import sys
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ._version import __version__
 from .errors import BayesbenchError, ConfigError, DatasetError, ModelError

@@ -17,7 +17,8 @@ import os
 import random
 import sys
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .errors import MissingDependencyError
 

@@ -13,7 +13,7 @@ class Answer(str):
     input_tokens: int | None
     output_tokens: int | None
 
-    def __new__(cls, text: str, input_tokens: int | None, output_tokens: int | None) -> "Answer":
+    def __new__(cls, text: str, input_tokens: int | None, output_tokens: int | None) -> Answer:
         obj = super().__new__(cls, text)
         obj.input_tokens, obj.output_tokens = input_tokens, output_tokens
         return obj

@@ -17,9 +17,9 @@ from bayesbench.store import Store
 def _records():
     lat = np.linspace(0.1, 1.0, 10)
     recs = [
-        CallRecord(model="a", problem_id=str(i), response="x", latency_s=float(l), attempts=1 + (i == 0),
+        CallRecord(model="a", problem_id=str(i), response="x", latency_s=float(lat_s), attempts=1 + (i == 0),
                    input_tokens=100, output_tokens=10, cost_usd=0.001, ttft_s=0.05, tokens_estimated=i == 3)
-        for i, l in enumerate(lat)
+        for i, lat_s in enumerate(lat)
     ]
     recs.append(CallRecord(model="a", problem_id="c", response="x", cached=True, cost_usd=0.0, input_tokens=7,
                            output_tokens=7))

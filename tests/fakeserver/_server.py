@@ -7,11 +7,12 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Union
+from typing import Any, Union
 
-AnswerPolicy = Union[str, Callable[["Request"], str], dict]
+AnswerPolicy = Union[str, Callable[["Request"], str], dict]  # noqa: UP007 -- a runtime alias; X | "Fwd" is not valid at runtime
 
 MODELS = ("fake-model", "fake-claude")
 
@@ -128,7 +129,7 @@ def _extract_prompt(path: str, body: Any) -> tuple[str, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so SDK connection pools are exercised
-    server: "_HTTPServer"
+    server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
         pass
@@ -358,7 +359,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024  # listen backlog: 128+ concurrent clients connect at once
-    fake: "FakeServer"
+    fake: FakeServer
 
 
 class FakeServer:
@@ -402,7 +403,7 @@ class FakeServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         if self._httpd is not None:
             return self
         self._stop.clear()
@@ -423,7 +424,7 @@ class FakeServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

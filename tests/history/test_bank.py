@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
-import sys
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np

@@ -4,30 +4,21 @@ server (session-scoped, marker ``llamacpp``) with SmolLM2-135M from the ``llm-sm
 from __future__ import annotations
 
 import importlib.util
-import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
+from tests._shared import require_or_skip  # noqa: F401 -- re-exported for the model tests
 from tests.fakeserver import FakeServer
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 LLAMA_ALIAS = "smollm2-135m"
-
-
-def require_or_skip(condition: bool, message: str) -> None:
-    """Skip when a heavy optional part is missing, except in CI (CI=true), where it must FAIL."""
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true: this test must run in CI; install it in .ci/run)", pytrace=False)
-    pytest.skip(message)
 
 
 def smollm2_path() -> Path | None:

@@ -6,7 +6,14 @@ import asyncio
 import pytest
 
 from bayesbench.errors import ConfigError
-from bayesbench.models import as_callable, check_model_adapter, classify_error, llamacpp_model, openai_model, supports_batch
+from bayesbench.models import (
+    as_callable,
+    check_model_adapter,
+    classify_error,
+    llamacpp_model,
+    openai_model,
+    supports_batch,
+)
 
 from .conftest import LLAMA_ALIAS
 

@@ -6,8 +6,8 @@ that the marginal accuracy E[sigmoid(a_m âˆ’ d)] hits the target exactly (Gaussâ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 from scipy import optimize

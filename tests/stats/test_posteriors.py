@@ -50,7 +50,7 @@ def test_beta_prob_greater_exact_against_monte_carlo_and_integration() -> None:
     for (a1, b1, a2, b2) in [(3, 5, 4, 4), (0.5 + 40, 0.5 + 20, 0.5 + 35, 0.5 + 25), (1, 1, 1, 1), (900.5, 100.5, 880.5, 120.5)]:
         p1, p2 = BetaPosterior(a1, b1), BetaPosterior(a2, b2)
         exact = p1.prob_greater(p2)
-        ref = integrate.quad(lambda x: stats.beta.pdf(x, a1, b1) * stats.beta.cdf(x, a2, b2), 0, 1, limit=200, points=[a1 / (a1 + b1)])[0]
+        ref = integrate.quad(lambda x, a1=a1, b1=b1, a2=a2, b2=b2: stats.beta.pdf(x, a1, b1) * stats.beta.cdf(x, a2, b2), 0, 1, limit=200, points=[a1 / (a1 + b1)])[0]
         assert exact == pytest.approx(ref, abs=1e-7)
         assert exact + p2.prob_greater(p1) == pytest.approx(1.0, abs=1e-7)
     # Monte-Carlo cross-check through the generic base-class path (seeded; SE ~ 0.0016)

@@ -284,7 +284,7 @@ def test_bank_mode_curtailment() -> None:
 
 def test_bank_mode_cs_contains_bank_mean() -> None:
     rng = np.random.default_rng(9)
-    for rep in range(10):
+    for _rep in range(10):
         a, b = _binary_pair(rng, 400, 0.7, 0.66)
         delta_n = float(np.mean(a - b))
         t = PairedSequentialTest(EngineConfig(target="full_benchmark", bank_size=400))

@@ -2,13 +2,15 @@
 
 The fixture starts a private server from the installed PostgreSQL binaries (``initdb``/``pg_ctl``)
 in a temporary directory, listening on a Unix socket only (no TCP port at all), and stops it at the
-end. It is skipped only where those binaries or the psycopg driver are not installed.
+end. Where those binaries or the psycopg driver are missing it skips, and fails under CI=true (.ci/run
+installs Debian's postgresql).
 """
 
 from __future__ import annotations
 
 import asyncio
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -24,6 +26,8 @@ from bayesbench.errors import StoreError
 from bayesbench.execution import CallRecord, Executor
 from bayesbench.store import SCHEMA_VERSION, Store
 
+from .._shared import require_or_skip
+
 pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,16 +42,18 @@ def _pg_bin(name: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def pg_socket_dir():
-    psycopg = pytest.importorskip("psycopg", reason='needs the Postgres driver: pip install "bayesbench[postgres]"')
+    require_or_skip(importlib.util.find_spec("psycopg") is not None,
+                    'needs the Postgres driver: pip install "bayesbench[postgres]"')
+    import psycopg
+
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    require_or_skip(bool(initdb and pg_ctl), "PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     prefix: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root: run it as the 'postgres' user
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
+            require_or_skip(False, "running as root and there is no 'postgres' user to run the server as")
         prefix = ["runuser", "-u", "postgres", "--"]
     d = tempfile.mkdtemp(prefix="bb-pg-")
     os.chmod(d, 0o777)

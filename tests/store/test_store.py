@@ -16,8 +16,7 @@ from sqlalchemy.schema import CreateTable
 
 from bayesbench.errors import ConfigError, MissingDependencyError, StoreError
 from bayesbench.execution import CallRecord
-from bayesbench.store import SCHEMA_VERSION, Store, redact_secrets
-from bayesbench.store import _schema
+from bayesbench.store import SCHEMA_VERSION, Store, _schema, redact_secrets
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import DatasetError, ScoringError
 

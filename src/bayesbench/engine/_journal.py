@@ -12,7 +12,8 @@ import hashlib
 import json
 import os
 import secrets
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import ConfigError
 from ..execution._keys import callable_identity, stable_json
@@ -62,7 +63,7 @@ class RunJournal:
 
     @classmethod
     def open(cls, store: Any, name: str, config: dict[str, Any], requested_seed: int | None,
-             order_for: Callable[[int], list[int]]) -> "RunJournal":
+             order_for: Callable[[int], list[int]]) -> RunJournal:
         run_id = store.find_resumable_run(name, config)
         if run_id is not None:
             run = store.get_run(run_id) or {}

@@ -14,8 +14,9 @@ its deadline), and every one that succeeded is handed back, in dispatch order, o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

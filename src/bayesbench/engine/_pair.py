@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import math
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any
 
-from ..errors import ConfigError, DatasetError, ModelError, ScoringError
+from ..errors import ConfigError, ModelError, ScoringError
 from ..execution import CallRecord, Executor
 from ..stats import make_pair_test, paired_prob_a_beats_b
 from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
-from ._warmup import scipy_ready
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
 from ._run import RunContext
 from ._settings import RunSettings, engine_config
+from ._warmup import scipy_ready
 
 
 def as_model_callable(model: Any) -> Any:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ConfigError
 from ..execution import Executor
@@ -12,10 +13,10 @@ from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._pair import _error_score, _update_many, apply_score_fn, as_model_callable
 from ._progress import Progress
-from ._warmup import scipy_ready
 from ._results import RankedModel, RankingResult
 from ._run import RunContext
 from ._settings import RunSettings, check_ranking, engine_config
+from ._warmup import scipy_ready
 
 
 def _tie_groups(order: list[str], claims: set[tuple[str, str]]) -> list[list[str]]:

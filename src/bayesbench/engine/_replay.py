@@ -6,14 +6,15 @@ early stopping have concluded, and with how many problems?" for results you alre
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import DatasetError
 from ..stats import RankingRace
-from ._loop import batch_boundaries, shuffled_order
 from ._dataset import check_score
+from ._loop import batch_boundaries, shuffled_order
 from ._pair import PairRun
 from ._rank import build_ranking_result
 from ._results import RankingResult, TaskResult

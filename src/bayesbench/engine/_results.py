@@ -170,7 +170,7 @@ def usage_lines(usage: dict[str, Any] | None, tasks: tuple[str, ...] = ()) -> st
     savings = usage.get("savings") or {}
     lines = []
     for name, u in usage["models"].items():
-        def sec(key: str) -> str:
+        def sec(key: str, u: dict[str, Any] = u) -> str:
             v = u.get(key)
             return "-" if v is None else f"{v:.2f}s"
 

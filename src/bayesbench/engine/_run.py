@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ._journal import RunJournal, open_store, run_config
 from ._settings import RunSettings
@@ -118,7 +119,7 @@ class RunContext:
             return None
         return self.executor.usage_summary()
 
-    async def __aenter__(self) -> "RunContext":
+    async def __aenter__(self) -> RunContext:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

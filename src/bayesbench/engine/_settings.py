@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 import inspect
 import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .._validate import finite_float, in_open_interval, one_of, positive_int
 from ..errors import ConfigError, UnknownSettingError
@@ -126,13 +127,13 @@ class RunSettings:
         """The posterior factory every run uses: the user's, else Beta(1/2, 1/2) (resolved here only)."""
         return default_posterior if self.posterior_factory is None else self.posterior_factory
 
-    def with_seed(self) -> "RunSettings":
+    def with_seed(self) -> RunSettings:
         """A copy whose seed is fixed (drawn now and recorded if the user gave none)."""
         if self.seed is not None:
             return self
         return replace(self, seed=secrets.randbits(31))
 
-    def replace(self, **changes: Any) -> "RunSettings":
+    def replace(self, **changes: Any) -> RunSettings:
         check_names("RunSettings.replace", changes, names())
         return replace(self, **changes)
 
@@ -148,7 +149,7 @@ class RunSettings:
 
     @classmethod
     def build(cls, door: str, args: Sequence[Any] = (), options: Mapping[str, Any] | None = None, *,
-              ranking: bool = False, live: bool = True, defaults: Mapping[str, Any] | None = None) -> "RunSettings":
+              ranking: bool = False, live: bool = True, defaults: Mapping[str, Any] | None = None) -> RunSettings:
         """Settings from a front door's call: ``args`` are the original positional settings (POSITIONAL),
         ``options`` the keywords; a keyword that is no setting of this door is refused, naming the close match."""
         options = dict(options or {})

@@ -19,14 +19,14 @@ import math
 import random
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .._validate import positive_int
 from ..errors import ConfigError
-from ._bridge import StoreBridge
 from ..models._errors import ErrorInfo, classify_with, default_classifier
+from ._bridge import StoreBridge
 from ._keys import estimate_tokens, make_cache_key, prompt_text, sha256_hex, stable_json
 from ._limits import AdaptiveLimit, TokenBucket
 from ._threads import DaemonPool
@@ -120,7 +120,7 @@ class CachedCompletion(str):
     cached = True
 
     def __new__(cls, text: str, *, input_tokens: int | None = None, output_tokens: int | None = None,
-                ttft_s: float | None = None) -> "CachedCompletion":
+                ttft_s: float | None = None) -> CachedCompletion:
         obj = super().__new__(cls, text)
         obj.input_tokens, obj.output_tokens, obj.ttft_s = input_tokens, output_tokens, ttft_s
         return obj
@@ -130,7 +130,7 @@ def is_async_callable(fn: Callable[..., Any]) -> bool:
     """True for an ``async def`` function or an object whose ``__call__`` is one."""
     if inspect.iscoroutinefunction(fn):
         return True
-    call = getattr(fn, "__call__", None)
+    call = getattr(fn, "__call__", None)  # noqa: B004 -- the __call__ itself is inspected, not callability
     return call is not None and inspect.iscoroutinefunction(call)
 
 
@@ -682,13 +682,13 @@ class Executor:
             self._pool.close()
             self._pool = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> "Executor":
+    async def __aenter__(self) -> Executor:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -7,8 +7,8 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 #: Bump when the key recipe changes, so old cache entries are simply never hit again.
 CACHE_KEY_VERSION = 1

@@ -131,7 +131,7 @@ class LatencySketch:
         return self.total / self.count if self.count else None
 
     @classmethod
-    def merged(cls, sketches: Iterable["LatencySketch"]) -> "LatencySketch":
+    def merged(cls, sketches: Iterable[LatencySketch]) -> LatencySketch:
         """One sketch over the values of several (exact while their values together fit)."""
         out = cls()
         for sk in sketches:
@@ -258,7 +258,7 @@ class UsageTally:
         """Dollars of the priced live (non-cached) calls so far."""
         return self._total.cost_sum
 
-    def report(self, wall_time_s: float | None = None) -> "UsageReport":
+    def report(self, wall_time_s: float | None = None) -> UsageReport:
         models = {m: t.usage(m, wall_time_s) for m, t in sorted(self._models.items())}
         priced = {m: (t.cost_sum, t.priced) for m, t in self._models.items()}
         priced["(all)"] = (self._total.cost_sum, self._total.priced)
@@ -278,7 +278,7 @@ class UsageReport:
     _priced: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_records(cls, records: Iterable[Any], *, wall_time_s: float | None = None) -> "UsageReport":
+    def from_records(cls, records: Iterable[Any], *, wall_time_s: float | None = None) -> UsageReport:
         """Build from CallRecords or from ``Store.calls(run_id)`` rows."""
         tally = UsageTally()
         for r in records:

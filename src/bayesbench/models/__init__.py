@@ -11,7 +11,14 @@ from ._anthropic import AnthropicModel, anthropic_model
 from ._base import BaseLLM, as_callable, is_async_callable, model_name, supports_batch
 from ._completion import Completion
 from ._conformance import AdapterCheck, AdapterCheckReport, check_cache_key, check_model_adapter
-from ._errors import RETRYABLE_STATUSES, ErrorInfo, IncompleteResponse, MalformedResponse, ModelCallError, classify_error
+from ._errors import (
+    RETRYABLE_STATUSES,
+    ErrorInfo,
+    IncompleteResponse,
+    MalformedResponse,
+    ModelCallError,
+    classify_error,
+)
 from ._huggingface import HFModel, hf_dataset, hf_model
 from ._inspect_ai import InspectModel, from_inspect_dataset, inspect_model
 from ._llamacpp import LlamaCppModel, LoglikelihoodResult, llamacpp_model

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Awaitable, Callable, Union
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..errors import ConfigError
 from ._prompt import PromptFn, make_prompt_builder
 
 __all__ = ["BaseLLM", "ModelFn", "as_callable", "supports_batch", "is_async_callable", "model_name"]
 
-ModelFn = Callable[[Any], Union[str, Awaitable[str]]]
+ModelFn = Callable[[Any], str | Awaitable[str]]
 
 
 class BaseLLM:
@@ -63,7 +64,7 @@ def is_async_callable(fn: Any) -> bool:
         fn = fn.func
     if inspect.iscoroutinefunction(fn):
         return True
-    call = getattr(fn, "__call__", None)
+    call = getattr(fn, "__call__", None)  # noqa: B004 -- the __call__ itself is inspected, not callability
     return call is not None and inspect.iscoroutinefunction(call)
 
 

@@ -43,7 +43,7 @@ class Completion(str):
         model: str | None = None,
         finish_reason: str | None = None,
         raw_usage: dict[str, Any] | None = None,
-    ) -> "Completion":
+    ) -> Completion:
         self = super().__new__(cls, text if text is not None else "")
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens

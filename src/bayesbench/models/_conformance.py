@@ -7,8 +7,9 @@ import asyncio
 import functools
 import inspect
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..errors import ConfigError, ModelError
 from ._base import as_callable, is_async_callable

@@ -39,8 +39,9 @@ import email.utils
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import BayesbenchError, ModelError
 

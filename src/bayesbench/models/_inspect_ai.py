@@ -24,7 +24,6 @@ from ._common import require
 from ._completion import Completion
 from ._errors import ModelCallError, classify_error
 from ._prompt import PromptFn, make_prompt_builder
-
 from ._secret import Secret
 
 
@@ -397,13 +396,13 @@ class InspectModel(BaseLLM):
         if not thread.is_alive():
             loop.close()
 
-    def __enter__(self) -> "InspectModel":
+    def __enter__(self) -> InspectModel:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> "InspectModel":
+    async def __aenter__(self) -> InspectModel:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

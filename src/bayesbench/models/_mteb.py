@@ -211,7 +211,7 @@ class STModel:
     async def aclose(self) -> None:
         self.close()
 
-    def __enter__(self) -> "STModel":
+    def __enter__(self) -> STModel:
         return self
 
     def __exit__(self, *exc: object) -> None:

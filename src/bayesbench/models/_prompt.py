@@ -6,8 +6,8 @@ sending the whole dict leaks it to the model (the original bayesbench did exactl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import ConfigError, DatasetError
 

@@ -337,7 +337,7 @@ class ProviderModel(BaseLLM, abc.ABC):
         """Close the clients from async code (for the running loop's own client too). Idempotent."""
         self.close()
 
-    def __enter__(self) -> "ProviderModel":
+    def __enter__(self) -> ProviderModel:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -372,7 +372,7 @@ class AsyncProviderModel(ProviderModel):
 
     def __init__(self, model: str, **options: Any) -> None:
         super().__init__(model, **options)
-        self._async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 
     @abc.abstractmethod
     def _open_async(self) -> Any:

@@ -8,7 +8,7 @@ newer bayesbench is refused rather than guessed at.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import (
     Boolean,

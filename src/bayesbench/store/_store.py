@@ -232,7 +232,7 @@ class Store:
         """Release the connection pool (the file stays)."""
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
