@@ -102,6 +102,16 @@ class ItemBank:
         return (isinstance(other, ItemBank) and self.models == other.models and self.items == other.items
                 and np.array_equal(self.scores, other.scores, equal_nan=True))
 
+    def digest(self) -> str:
+        """A short content hash (ids and scores): the bank's identity in a run's recorded configuration."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update("\x1f".join(self.models).encode())
+        h.update(b"\x1e" + "\x1f".join(self.items).encode() + b"\x1e")
+        h.update(np.ascontiguousarray(self.scores, dtype=np.float64).tobytes())
+        return h.hexdigest()[:16]
+
     def model_index(self, model: str) -> int:
         try:
             return self._model_index[str(model)]

@@ -35,6 +35,29 @@ class HistoryMixture:
 
         return EngineConfig(lambdas=self.lambdas, **kw)
 
+    def record(self) -> dict[str, Any]:
+        """What a run's configuration records: the grid and the bank's digest (never the bank itself)."""
+        return {"bank": self.stats.get("bank"), "lambdas": list(self.lambdas)}
+
+
+def resolve_history(history: Any) -> HistoryMixture:
+    """The grid of a run's ``history=`` setting: a HistoryMixture as given, an ItemBank (or a bank CSV path,
+    the CLI's ``--history BANK.csv``) through :func:`history_mixture` with its defaults."""
+    import os
+
+    from ._bank import ItemBank
+
+    if isinstance(history, HistoryMixture):
+        return history
+    if isinstance(history, (str, os.PathLike)):
+        history = ItemBank.from_csv(history)
+    if isinstance(history, ItemBank):
+        return history_mixture(history)
+    raise ConfigError(
+        "`history` must be an ItemBank, a HistoryMixture (bayesbench.history.history_mixture(bank)) or the path "
+        f"of a bank CSV, got {type(history).__name__}"
+    )
+
 
 def history_mixture(bank: Any, *, grid_size: int = 12, n_pairs: int = 4000, confidence: float = 0.95,
                     seed: int = 0, min_bet: float = 0.005, max_bet: float = 0.5) -> HistoryMixture:
@@ -72,4 +95,4 @@ def history_mixture(bank: Any, *, grid_size: int = 12, n_pairs: int = 4000, conf
     grid = tuple(float(x) for x in np.quantile(lam, qs))
     return HistoryMixture(grid, {"pairs": int(n_pairs), "decidable_pairs": int(use.sum()),
                                  "median_gap": float(np.median(gap[use])), "median_discordance": float(np.median(d[use])),
-                                 "seed": seed})
+                                 "seed": seed, "bank": bank.digest()})
