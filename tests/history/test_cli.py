@@ -18,9 +18,8 @@ from bayesbench.history._cli import add_estimate_parser, run_estimate
 from ._sim import factor_bank
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-ENTRY = ("import argparse, sys; from bayesbench.history._cli import add_estimate_parser, run_estimate; "
-         "p = argparse.ArgumentParser(prog='bayesbench'); add_estimate_parser(p.add_subparsers()); "
-         "sys.exit(run_estimate(p.parse_args(sys.argv[1:])))")
+# the real command line: `bayesbench estimate ...` is `python -m bayesbench.cli estimate ...`
+ENTRY = "import sys; from bayesbench.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +116,16 @@ def test_subprocess_on_a_terminal_uses_rich(bank_csv):
     assert proc.returncode == 0
     assert "estimate" in err and "width" in err and "\x1b[" in err  # a rich live display, not plain lines
     assert "n=" not in err
+
+
+def test_bayesbench_help_lists_estimate_and_estimate_help_works():
+    env = {**os.environ, "PYTHONPATH": SRC}
+    top = subprocess.run([sys.executable, "-m", "bayesbench.cli", "--help"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert top.returncode == 0 and "bayesbench estimate --bank" in top.stdout
+    sub = subprocess.run([sys.executable, "-m", "bayesbench.cli", "estimate", "--help"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert sub.returncode == 0 and "--budget" in sub.stdout and "--holdout" in sub.stdout
+    bad = subprocess.run([sys.executable, "-m", "bayesbench.cli", "estimate", "--budget", "5"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "--bank" in bad.stderr
