@@ -18,11 +18,11 @@ import argparse
 import time
 
 import numpy as np
-from history_estimate import load_bank
 
 from bayesbench import BayesianBenchmark
 from bayesbench.history import history_mixture, with_recorded
 from bayesbench.stats import EngineConfig, PairedSequentialTest
+from history_estimate import load_bank
 
 
 def run_pair(cfg: EngineConfig, a: np.ndarray, b: np.ndarray, batch: int = 8) -> tuple[str, int]:
