@@ -29,7 +29,6 @@ from bayesbench.errors import UnknownSettingError
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
 def _factory():
     return NormalPosterior(mu_0=0.3)
 
@@ -52,6 +51,8 @@ CHANGED = {
     "timeout": 9.0,
     "score_range": (0.0, 2.0),
     "goal": "top1",
+    # a bank CSV (what --history takes); an ItemBank or a HistoryMixture work the same way
+    "history": str(ROOT / "tests" / "history" / "fixtures" / "mixture_bank.csv"),
 }
 FIELDS = [f.name for f in fields(RunSettings)]
 

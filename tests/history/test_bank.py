@@ -27,14 +27,17 @@ def test_ids_kept_and_defaults():
     assert not b.is_binary and b.observed_fraction == pytest.approx(5 / 6)
 
 
-@pytest.mark.parametrize("scores, match", [
-    ([[1, 0], [1]], "ragged score rows: row 0 has 2 items but row 1 has 1"),
-    ([[1, 1.5]], r"scores must be in \[0, 1\], got 1.5 at model row 0, item column 1"),
-    ([[1, -0.1]], r"got -0.1"),
-    ([[1, math.inf]], "scores must be in"),
-    ([["a", 1]], "must be numbers"),
-    ([1, 0, 1], "2-d"),
-])
+@pytest.mark.parametrize(
+    "scores, match",
+    [
+        ([[1, 0], [1]], "ragged score rows: row 0 has 2 items but row 1 has 1"),
+        ([[1, 1.5]], r"scores must be in \[0, 1\], got 1.5 at model row 0, item column 1"),
+        ([[1, -0.1]], r"got -0.1"),
+        ([[1, math.inf]], "scores must be in"),
+        ([["a", 1]], "must be numbers"),
+        ([1, 0, 1], "2-d"),
+    ],
+)
 def test_bad_scores_are_refused_with_a_clear_message(scores, match):
     with pytest.raises(DatasetError, match=match):
         ItemBank(scores)
@@ -112,9 +115,16 @@ def test_from_csv_errors(tmp_path):
 def test_from_lm_eval_reads_samples_and_model_names(tmp_path):
     bank = ItemBank.from_lm_eval(FIX / "lm_eval")
     assert set(bank.models) == {"EleutherAI/pythia-160m", "EleutherAI/pythia-410m"}
-    assert bank.row("EleutherAI/pythia-160m")[[bank.item_index(f"arc_easy/{i}") for i in range(3)]].tolist() == [1, 0, 1]
+    assert bank.row("EleutherAI/pythia-160m")[[bank.item_index(f"arc_easy/{i}") for i in range(3)]].tolist() == [
+        1,
+        0,
+        1,
+    ]
     # gsm8k: the first filter (strict-match) only; the flexible-extract lines hold the opposite values
-    assert bank.row("EleutherAI/pythia-160m")[[bank.item_index("gsm8k/0"), bank.item_index("gsm8k/1")]].tolist() == [0, 1]
+    assert bank.row("EleutherAI/pythia-160m")[[bank.item_index("gsm8k/0"), bank.item_index("gsm8k/1")]].tolist() == [
+        0,
+        1,
+    ]
     assert bank.row("EleutherAI/pythia-410m")[bank.item_index("arc_easy/2")] == 0.0
     with pytest.raises(DatasetError, match="samples_gsm8k_.*line 1: no metric acc_norm in the sample"):
         ItemBank.from_lm_eval(FIX / "lm_eval", metric="acc_norm")
@@ -185,10 +195,19 @@ def test_from_inspect_logs_on_a_log_written_by_inspect(tmp_path):
         out = ModelOutput.from_content(model="mockllm/model", content=text)
         out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
         outputs.append(out)
-    task = Task(dataset=[Sample(input="Say 1", target="1", id="a"), Sample(input="Say 2", target="2", id="b")],
-                solver=generate(), scorer=match(), name="toy")
-    logs = inspect_eval(task, model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(tmp_path),
-                        display="none", max_samples=1)
+    task = Task(
+        dataset=[Sample(input="Say 1", target="1", id="a"), Sample(input="Say 2", target="2", id="b")],
+        solver=generate(),
+        scorer=match(),
+        name="toy",
+    )
+    logs = inspect_eval(
+        task,
+        model=get_model("mockllm/model", custom_outputs=outputs),
+        log_dir=str(tmp_path),
+        display="none",
+        max_samples=1,
+    )
     assert logs[0].status == "success"
     bank = ItemBank.from_inspect_logs(tmp_path)
     assert bank.models == ("mockllm/model",) and set(bank.items) == {"toy/a", "toy/b"}

@@ -18,9 +18,8 @@ from bayesbench.history._cli import add_estimate_parser, run_estimate
 from ._sim import factor_bank
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-ENTRY = ("import argparse, sys; from bayesbench.history._cli import add_estimate_parser, run_estimate; "
-         "p = argparse.ArgumentParser(prog='bayesbench'); add_estimate_parser(p.add_subparsers()); "
-         "sys.exit(run_estimate(p.parse_args(sys.argv[1:])))")
+# the real command line: `bayesbench estimate ...` is `python -m bayesbench.cli estimate ...`
+ENTRY = "import sys; from bayesbench.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +39,35 @@ def _parse(argv):
 def test_in_process_holdout_json(bank_csv, capsys, tmp_path):
     bank, path = bank_csv
     fitfile = tmp_path / "f.npz"
-    rc = run_estimate(_parse(["estimate", "--bank", str(path), "--holdout", "m3", "--budget", "30", "--json",
-                              "--ranks", "2", "--penalties", "3", "--save-fit", str(fitfile), "--place"]))
+    rc = run_estimate(
+        _parse(
+            [
+                "estimate",
+                "--bank",
+                str(path),
+                "--holdout",
+                "m3",
+                "--budget",
+                "30",
+                "--json",
+                "--ranks",
+                "2",
+                "--penalties",
+                "3",
+                "--save-fit",
+                str(fitfile),
+                "--place",
+            ]
+        )
+    )
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["true_mean"] == pytest.approx(bank.mean("m3"))
     assert out["estimate"]["n"] == 30 and out["estimate"]["method"] == "active" and out["fit"]["rank"] == 2
     assert "m3" not in out["placement"]["above"] + out["placement"]["below"]  # held out of the fit
     assert fitfile.exists()
-    rc = run_estimate(_parse(["estimate", "--bank", str(path), "--holdout", "m3", "--budget", "30", "--json",
-                              "--fit", str(fitfile)]))
+    rc = run_estimate(
+        _parse(["estimate", "--bank", str(path), "--holdout", "m3", "--budget", "30", "--json", "--fit", str(fitfile)])
+    )
     again = json.loads(capsys.readouterr().out)
     assert rc == 0 and again["estimate"] == out["estimate"]  # the saved fit reproduces the run
 
@@ -57,13 +76,47 @@ def test_in_process_scores_file_and_errors(bank_csv, capsys, tmp_path):
     bank, path = bank_csv
     scores = tmp_path / "new.csv"
     scores.write_text("item,score\n" + "".join(f"{it},{v}\n" for it, v in zip(bank.items, bank.row("m7"))))
-    rc = run_estimate(_parse(["estimate", "--bank", str(path), "--scores", str(scores), "--budget", "20",
-                              "--ranks", "2", "--penalties", "3", "--quiet", "--method", "uniform"]))
+    rc = run_estimate(
+        _parse(
+            [
+                "estimate",
+                "--bank",
+                str(path),
+                "--scores",
+                str(scores),
+                "--budget",
+                "20",
+                "--ranks",
+                "2",
+                "--penalties",
+                "3",
+                "--quiet",
+                "--method",
+                "uniform",
+            ]
+        )
+    )
     assert rc == 0 and "uniform: mean" in capsys.readouterr().out
     rc = run_estimate(_parse(["estimate", "--bank", str(tmp_path / "nope.csv"), "--holdout", "m1"]))
     assert rc == 2 and "no such file" in capsys.readouterr().err
-    rc = run_estimate(_parse(["estimate", "--bank", str(path), "--holdout", "m1", "--confidence", "1.5",
-                              "--ranks", "2", "--penalties", "3", "--quiet"]))
+    rc = run_estimate(
+        _parse(
+            [
+                "estimate",
+                "--bank",
+                str(path),
+                "--holdout",
+                "m1",
+                "--confidence",
+                "1.5",
+                "--ranks",
+                "2",
+                "--penalties",
+                "3",
+                "--quiet",
+            ]
+        )
+    )
     assert rc == 2 and "`confidence` must be in (0.5, 1), got 1.5" in capsys.readouterr().err
 
 
@@ -72,9 +125,31 @@ def test_subprocess_piped_prints_the_interval_narrowing(bank_csv, tmp_path):
     mod = tmp_path / "newmodel.py"
     row = {it: float(v) for it, v in zip(bank.items, bank.row("m11"))}
     mod.write_text(f"ROW = {row!r}\ndef score(item):\n    return ROW[item]\n")
-    proc = subprocess.run([sys.executable, "-c", ENTRY, "estimate", "--bank", str(path), "--score-fn",
-                           f"{mod}:score", "--budget", "40", "--ci", "anytime", "--ranks", "2", "--penalties", "3"],
-                          capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": SRC}, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ENTRY,
+            "estimate",
+            "--bank",
+            str(path),
+            "--score-fn",
+            f"{mod}:score",
+            "--budget",
+            "40",
+            "--ci",
+            "anytime",
+            "--ranks",
+            "2",
+            "--penalties",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": SRC},
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("n=")]
     assert len(lines) >= 5 and lines[-1].startswith("n=40/40")
@@ -83,18 +158,54 @@ def test_subprocess_piped_prints_the_interval_narrowing(bank_csv, tmp_path):
     assert "active: mean" in proc.stdout and "anytime interval" in proc.stdout
     bad = tmp_path / "bad.py"
     bad.write_text("def score(item):\n    return 3.0\n")
-    proc = subprocess.run([sys.executable, "-c", ENTRY, "estimate", "--bank", str(path), "--score-fn",
-                           f"{bad}:score", "--ranks", "2", "--penalties", "3"],
-                          capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": SRC}, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ENTRY,
+            "estimate",
+            "--bank",
+            str(path),
+            "--score-fn",
+            f"{bad}:score",
+            "--ranks",
+            "2",
+            "--penalties",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": SRC},
+        timeout=120,
+    )
     assert proc.returncode == 2 and "returned 3.0; it must return a score in [0, 1]" in proc.stderr
 
 
 def test_subprocess_on_a_terminal_uses_rich(bank_csv):
     _, path = bank_csv
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", ENTRY, "estimate", "--bank", str(path), "--holdout", "m2",
-                             "--budget", "30", "--ranks", "2", "--penalties", "3"],
-                            stdout=subprocess.PIPE, stderr=slave, env={**os.environ, "PYTHONPATH": SRC, "TERM": "xterm"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            ENTRY,
+            "estimate",
+            "--bank",
+            str(path),
+            "--holdout",
+            "m2",
+            "--budget",
+            "30",
+            "--ranks",
+            "2",
+            "--penalties",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env={**os.environ, "PYTHONPATH": SRC, "TERM": "xterm"},
+    )
     os.close(slave)
     chunks: list[bytes] = []
 
@@ -117,3 +228,27 @@ def test_subprocess_on_a_terminal_uses_rich(bank_csv):
     assert proc.returncode == 0
     assert "estimate" in err and "width" in err and "\x1b[" in err  # a rich live display, not plain lines
     assert "n=" not in err
+
+
+def test_bayesbench_help_lists_estimate_and_estimate_help_works():
+    env = {**os.environ, "PYTHONPATH": SRC}
+    top = subprocess.run(
+        [sys.executable, "-m", "bayesbench.cli", "--help"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert top.returncode == 0 and "bayesbench estimate --bank" in top.stdout
+    sub = subprocess.run(
+        [sys.executable, "-m", "bayesbench.cli", "estimate", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert sub.returncode == 0 and "--budget" in sub.stdout and "--holdout" in sub.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "bayesbench.cli", "estimate", "--budget", "5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "--bank" in bad.stderr

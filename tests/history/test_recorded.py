@@ -35,8 +35,9 @@ def _setup(n=400, seed=0):
 def test_compare_against_a_recorded_model_calls_only_the_new_one():
     bank, problems, new_model, exact_match, calls = _setup()
     old = bank.model("old/model")
-    res = BayesianBenchmark(seed=3).compare(new_model, old, with_recorded(exact_match), problems,
-                                            model_a_name="new", model_b_name="old/model")
+    res = BayesianBenchmark(seed=3).compare(
+        new_model, old, with_recorded(exact_match), problems, model_a_name="new", model_b_name="old/model"
+    )
     assert res.winner == "model_a"
     # the only real calls are the new model's: the problems used plus at most the batches in flight
     assert res.problems_tested <= calls["new"] <= res.problems_tested + 2 * 8 < len(problems)
@@ -59,7 +60,12 @@ def test_recorded_model_interface():
         m({"id": "b"})
     with pytest.raises(DatasetError, match="needs the problem's item id in problem\\['id'\\]"):
         m({"question": "?"})
-    assert bank.model("m", ) is not None
+    assert (
+        bank.model(
+            "m",
+        )
+        is not None
+    )
     keyed = bank.filter().model("m")
     assert keyed.item_id({"problem_id": "a"}) == "a"
     wrapped = with_recorded(lambda response: 0.25)  # one-argument score functions work too
@@ -70,5 +76,6 @@ def test_an_unrecorded_item_is_a_model_failure_not_a_score():
     bank = ItemBank([[1.0] * 5 + [math.nan]], ["m"], [f"q{i}" for i in range(6)])
     problems = [{"id": f"q{i}"} for i in range(6)]
     with pytest.raises(ModelError):
-        BayesianBenchmark(seed=0, batch_size=6, retry=RetryPolicy(max_attempts=1)).compare(lambda p: "x", bank.model("m"),
-                                                        with_recorded(lambda p, r: 0.0), problems)
+        BayesianBenchmark(seed=0, batch_size=6, retry=RetryPolicy(max_attempts=1)).compare(
+            lambda p: "x", bank.model("m"), with_recorded(lambda p, r: 0.0), problems
+        )

@@ -461,12 +461,28 @@ class Benchmark(abc.ABC):
         max_retries: int = 2,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
+        budget: int | None = None,
+        history: Any = None,
+        history_method: str = "active",
+        **estimate_options: Any,
     ) -> BenchmarkResult:
         """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`).
 
         Also works inside a running event loop (notebooks). The keywords are those of :meth:`a_evaluate`.
+        With ``history=`` (an ItemBank or its FactorFit) only ``budget`` (default 100) problems are asked,
+        chosen by the fit; the result's ``metrics["history"]`` is the estimate of the mean over the bank's
+        items and ``settings["history"]`` says how (method, ci, the full Estimate). The bank's item ids must
+        be this suite's problem ids (``problem["id"]``, see docs/history.md). ``estimate_options`` (e.g.
+        ``ci="anytime"``, ``seed=``, ``confidence=``) go to the estimator.
         """
         from ..engine import run_sync
+
+        if history is not None:
+            return self._evaluate_with_history(model, history, 100 if budget is None else budget, history_method,
+                                               model_name, max_retries, timeout, estimate_options)
+        if budget is not None or estimate_options:
+            raise ConfigError("`budget` (and estimator options) apply only with history=bank; without it every "
+                              "selected problem is asked (choose fewer with n_problems_per_task)")
 
         return run_sync(
             lambda: self.a_evaluate(
@@ -523,6 +539,37 @@ class Benchmark(abc.ABC):
             executor.close()
         self.result = self._build_result(name, records)
         return self.result
+
+    def _evaluate_with_history(self, model: Any, history: Any, budget: int, method: str, model_name: str | None,
+                               max_retries: int, timeout: float | None, options: dict[str, Any]) -> BenchmarkResult:
+        from ..engine import run_sync
+        from ..history import estimate_suite
+
+        fit = history.fit() if hasattr(history, "fit") and not hasattr(history, "estimate") else history
+        executor = Executor(retry=RetryPolicy(max_attempts=max_retries + 1, backoff_base=0.2, backoff_max=5.0),
+                            timeout=timeout, seed=self.seed)
+        records: list[PredictionRecord] = []
+        names: list[str] = []
+
+        def ask(problem: Problem) -> PredictionRecord:
+            recs, name = run_sync(lambda: self._run(model, model_name, [problem], Calls(executor, None)))
+            names.append(name)
+            if recs[0].error is not None:  # a failed call is no answer: never scored into the estimate
+                raise ModelError(f"{self.name} problem {problem['id']!r}: {recs[0].error}")
+            records.append(recs[0])
+            return recs[0]
+
+        try:
+            est = estimate_suite(fit, self.problems(), ask, lambda problem, rec: rec.score, budget,
+                                 method=method, **options)
+        finally:
+            executor.close()
+        self.result = result = self._build_result(names[0] if names else (model_name or "model"), records)
+        result.metrics["history"] = ScoreEstimate(est.mean, tuple(est.ci), est.n_calls, f"history-{est.method}",
+                                                  est.confidence)
+        result.settings["history"] = {"method": method, "ci": est.ci_kind,
+                                      "estimate": est.to_dict(), "budget": budget}
+        return result
 
     async def _run(
         self, model: Any, model_name: str | None, problems: list[Problem], calls: Calls

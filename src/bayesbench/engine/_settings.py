@@ -85,6 +85,10 @@ class RunSettings:
         flag={"type": float, "nargs": 2, "metavar": ("LOW", "HIGH")})
     goal: str = _setting("rank", "ranking goal: rank (the full order) or top1 (only the best model)",
                          flag={"choices": GOALS}, ranking=True)
+    history: Any = _setting(
+        None, "an ItemBank (or a bayesbench.history.HistoryMixture) of recorded results: the betting grid is "
+        "tuned on it before the run (history_mixture), so decisions stay anytime-valid; recorded as the "
+        "bank's digest and the grid", flag={"metavar": "BANK.csv", "type": str})
 
     def __post_init__(self) -> None:
         in_open_interval("confidence", self.confidence, 0.5, 1.0)
@@ -117,6 +121,11 @@ class RunSettings:
         ):
             raise ConfigError(f"`score_range` must be a pair (low, high) with low < high, got {lo_hi!r}")
         object.__setattr__(self, "score_range", (float(lo_hi[0]), float(lo_hi[1])))
+        if self.history is not None:
+            from ..history._mixture import resolve_history
+
+            # the grid is fixed here, before any problem is asked (what keeps the mixture an e-process)
+            object.__setattr__(self, "_history", resolve_history(self.history))
 
     @property
     def alpha(self) -> float:
@@ -144,6 +153,7 @@ class RunSettings:
             if f.metadata["recorded"]:
                 value = getattr(self, f.name)
                 out[f.name] = list(value) if isinstance(value, tuple) else value
+        out["history"] = None if self.history is None else self._history.record()
         out["seed"] = self.seed if self.seed is not None else "auto"
         return out
 
@@ -247,6 +257,7 @@ class RunOptions(TypedDict, total=False):
     timeout: float | None
     score_range: tuple[float, float]
     goal: str
+    history: Any
 
 
 def engine_config(settings: RunSettings, bank: int) -> Any:
@@ -262,6 +273,7 @@ def engine_config(settings: RunSettings, bank: int) -> Any:
         score_range=(float(settings.score_range[0]), float(settings.score_range[1])),
         # skip_threshold keeps its meaning "stop non-discriminating tasks": the equivalence stop's level
         equivalence_alpha=1.0 - settings.skip_threshold,
+        **({} if settings.history is None else {"lambdas": settings._history.lambdas}),
     )
 
 

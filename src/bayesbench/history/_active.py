@@ -30,8 +30,9 @@ __all__ = ["ActiveSampler", "estimate"]
 class ActiveSampler:
     """The proposal and the online factor update of one new model (no I/O; :func:`estimate` drives it)."""
 
-    def __init__(self, fit: Any, tau: float = 0.2, rho: float = 0.5, gamma: float = 0.5, beta0: float = 1.0,
-                 budget: int = 100) -> None:
+    def __init__(
+        self, fit: Any, tau: float = 0.2, rho: float = 0.5, gamma: float = 0.5, beta0: float = 1.0, budget: int = 100
+    ) -> None:
         self.V = fit.V_aug
         self.N = self.V.shape[0]
         self.u, self.S = fit.prior()
@@ -53,7 +54,7 @@ class ActiveSampler:
             ha = w * (VS @ g) ** 2 / (1.0 + w * np.einsum("ij,ij->i", VS, V))
             if ha.sum() > 0:
                 h = (1 - alpha) * h + alpha * ha / ha.sum()
-        h = h ** beta
+        h = h**beta
         q = (1.0 - self.tau) * h / h.sum() + self.tau / N
         return p, q / q.sum()
 
@@ -84,16 +85,26 @@ def _check(ci: str, target_width: Any, tau: Any) -> None:
         raise ConfigError(f"`tau` (the uniform mixing weight) must be in (0, 1], got {tau!r}")
 
 
-def estimate(fit: Any, score_item: Callable[[int], Any], budget: int = 100, confidence: float = 0.95,
-             seed: int | None = 0, ci: str = "asymptotic", target_width: float | None = None, *,
-             tau: float | None = None, on_step: Callable[[Estimate], None] | None = None) -> Estimate:
+def estimate(
+    fit: Any,
+    score_item: Callable[[int], Any],
+    budget: int = 100,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    ci: str = "asymptotic",
+    target_width: float | None = None,
+    *,
+    tau: float | None = None,
+    on_step: Callable[[Estimate], None] | None = None,
+) -> Estimate:
     """Estimate a new model's bank-wide mean from at most ``budget`` draws of items.
 
     ``score_item(j)`` asks the new model item ``j`` (an index into ``fit.items``) and returns its score in
     [0, 1]. ``ci="anytime"`` reports the betting confidence sequence (valid at every n, so
     ``target_width`` may stop the run early); ``"asymptotic"`` the martingale-CLT interval at the end.
     The asymptotic interval is mean +- t_{n-1} * sd(x) / sqrt(n) (the martingale CLT with the Student-t
-    quantile as a small-sample correction). ``on_step`` receives the running :class:`Estimate` after every draw (progress displays).
+    quantile as a small-sample correction). ``on_step`` receives the running :class:`Estimate` after every
+    draw (progress displays).
     ``tau`` is the uniform mixing weight of the proposal (default 0.2 for the asymptotic interval, 0.5 for
     the anytime one: the floor tau/N bounds every term by [-1/tau, 1 + 1/tau], and the betting interval's
     bets are capped by those bounds, so a higher floor gives it a narrower interval at small budgets).
@@ -121,7 +132,7 @@ def estimate(fit: Any, score_item: Callable[[int], Any], budget: int = 100, conf
         lo = base + float(np.min(-p / (N * q)))
         hi = base + float(np.max((1.0 - p) / (N * q)))
         if cs is None and ci == "anytime":  # first bet's variance guess: the fit's predicted variance of one term
-            cs = BettingCS(alpha, prior_var=max(float(np.sum(p * (1 - p) / q) / N ** 2), 1e-4))
+            cs = BettingCS(alpha, prior_var=max(float(np.sum(p * (1 - p) / q) / N**2), 1e-4))
         try:
             z = ask(j)
         except Exception as exc:
@@ -154,8 +165,17 @@ def estimate(fit: Any, score_item: Callable[[int], Any], budget: int = 100, conf
     return est
 
 
-def _result(xs: list[float], cs: BettingCS | None, ci: str, confidence: float, seed: int | None, budget: int,
-            drawn: list[int], ask: Asker, fit: Any) -> Estimate:
+def _result(
+    xs: list[float],
+    cs: BettingCS | None,
+    ci: str,
+    confidence: float,
+    seed: int | None,
+    budget: int,
+    drawn: list[int],
+    ask: Asker,
+    fit: Any,
+) -> Estimate:
     n = len(xs)
     arr = np.asarray(xs)
     mean = float(arr.mean())
@@ -167,6 +187,17 @@ def _result(xs: list[float], cs: BettingCS | None, ci: str, confidence: float, s
     else:
         interval = normal_interval(mean, se, confidence, df=n - 1) if n > 1 else (0.0, 1.0)
     ess = n * shown * (1 - shown) / var if n > 1 and var > 0 else float("inf") if n > 1 else float(n)
-    return Estimate(mean=mean, ci=interval, n=n, n_calls=ask.n_calls, items=[fit.items[j] for j in drawn],
-                    effective_sample_size=float(ess), method="active", ci_kind=ci, confidence=confidence,
-                    seed=seed, budget=budget, std_error=se)
+    return Estimate(
+        mean=mean,
+        ci=interval,
+        n=n,
+        n_calls=ask.n_calls,
+        items=[fit.items[j] for j in drawn],
+        effective_sample_size=float(ess),
+        method="active",
+        ci_kind=ci,
+        confidence=confidence,
+        seed=seed,
+        budget=budget,
+        std_error=se,
+    )

@@ -17,7 +17,9 @@ def _ids(ids: Sequence[Any] | None, n: int, what: str, prefix: str) -> tuple[str
         return tuple(f"{prefix}{i}" for i in range(n))
     out = tuple(str(x) for x in ids)
     if len(out) != n:
-        raise DatasetError(f"`{what}` has {len(out)} ids but the score matrix has {n} {what}; give one id per {what[:-1]}")
+        raise DatasetError(
+            f"`{what}` has {len(out)} ids but the score matrix has {n} {what}; give one id per {what[:-1]}"
+        )
     seen: set[str] = set()
     dups = [x for x in out if x in seen or seen.add(x)]  # type: ignore[func-returns-value]
     if dups:
@@ -99,8 +101,22 @@ class ItemBank:
         return f"ItemBank({self.n_models} models x {self.n_items} items, {self.observed_fraction:.0%} observed)"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, ItemBank) and self.models == other.models and self.items == other.items
-                and np.array_equal(self.scores, other.scores, equal_nan=True))
+        return (
+            isinstance(other, ItemBank)
+            and self.models == other.models
+            and self.items == other.items
+            and np.array_equal(self.scores, other.scores, equal_nan=True)
+        )
+
+    def digest(self) -> str:
+        """A short content hash (ids and scores): the bank's identity in a run's recorded configuration."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update("\x1f".join(self.models).encode())
+        h.update(b"\x1e" + "\x1f".join(self.items).encode() + b"\x1e")
+        h.update(np.ascontiguousarray(self.scores, dtype=np.float64).tobytes())
+        return h.hexdigest()[:16]
 
     def model_index(self, model: str) -> int:
         try:
@@ -137,11 +153,16 @@ class ItemBank:
             return np.nanmean(self.scores, axis=1)
 
     # ------------------------------------------------------------------ combine
-    def filter(self, models: Iterable[str] | Callable[[str], bool] | None = None,
-               items: Iterable[str] | Callable[[str], bool] | None = None,
-               *, min_observed: float = 0.0) -> ItemBank:
+    def filter(
+        self,
+        models: Iterable[str] | Callable[[str], bool] | None = None,
+        items: Iterable[str] | Callable[[str], bool] | None = None,
+        *,
+        min_observed: float = 0.0,
+    ) -> ItemBank:
         """A sub-bank: ``models``/``items`` are id lists (order kept as given) or predicates on an id;
         ``min_observed`` drops models observed on fewer than that fraction of the kept items."""
+
         def pick(sel: Any, ids: tuple[str, ...], lookup: Callable[[str], int]) -> list[int]:
             if sel is None:
                 return list(range(len(ids)))

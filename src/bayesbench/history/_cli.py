@@ -32,18 +32,30 @@ EXIT_OK, EXIT_INPUT, EXIT_MODEL = 0, 2, 3
 
 
 def add_estimate_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("estimate", help="estimate a new model's mean from a recorded bank and a few questions",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("--bank", action="append", required=True, metavar="CSV",
-                   help="bank file `model,<item ids...>` (repeat to join several on the model id)")
+    p = subparsers.add_parser(
+        "estimate",
+        help="estimate a new model's mean from a recorded bank and a few questions",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument(
+        "--bank",
+        action="append",
+        required=True,
+        metavar="CSV",
+        help="bank file `model,<item ids...>` (repeat to join several on the model id)",
+    )
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--holdout", metavar="MODEL", help="replay a bank model (left out of the fit)")
     who.add_argument("--scores", metavar="CSV", help="the new model's scores as rows item,score")
     who.add_argument("--score-fn", metavar="MODULE:FUNCTION", help="function(item_id) -> score in [0, 1]")
     p.add_argument("--budget", type=int, default=100, help="questions to draw (default 100)")
     p.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--ci", choices=("asymptotic", "anytime"), default=None,
-                   help="interval (default asymptotic; anytime when --target-width is given)")
+    p.add_argument(
+        "--ci",
+        choices=("asymptotic", "anytime"),
+        default=None,
+        help="interval (default asymptotic; anytime when --target-width is given)",
+    )
     p.add_argument("--target-width", type=float, default=None, help="stop once the anytime interval is this narrow")
     p.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     p.add_argument("--method", choices=("active", "uniform", "irt"), default="active")
@@ -117,8 +129,13 @@ class _Display:
                 TextColumn,
             )
 
-            self._rich = Progress(TextColumn("[bold]estimate"), BarColumn(), MofNCompleteColumn(),
-                                  TextColumn("{task.fields[status]}"), console=Console(file=stream))
+            self._rich = Progress(
+                TextColumn("[bold]estimate"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=Console(file=stream),
+            )
             self._rich.start()
             self._task = self._rich.add_task("estimate", total=budget, status="")
 
@@ -168,8 +185,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.fit:
         fit = load_fit(args.fit)
         if tuple(fit.items) != tuple(bank.items):
-            raise DatasetError(f"the fit {args.fit} was made on other items than the bank ({len(fit.items)} vs "
-                               f"{bank.n_items}); refit without --fit")
+            raise DatasetError(
+                f"the fit {args.fit} was made on other items than the bank ({len(fit.items)} vs "
+                f"{bank.n_items}); refit without --fit"
+            )
     else:
         kw: dict[str, Any] = {}
         if (r := _numbers(args.ranks, int, "--ranks")) is not None:
@@ -182,6 +201,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.save_fit:
         fit.save(args.save_fit)
     if args.holdout is not None:
+
         def score_item(j: int) -> float:
             return float(row[j])
     elif args.scores is not None:
@@ -202,8 +222,14 @@ def _run(args: argparse.Namespace) -> int:
     display = _Display(args.budget, enabled=not args.quiet and not args.json, stream=sys.stderr)
     try:
         if args.method == "active":
-            common: dict[str, Any] = {"budget": args.budget, "confidence": args.confidence, "seed": args.seed, "ci": ci,
-                                      "target_width": args.target_width, "on_step": display}
+            common: dict[str, Any] = {
+                "budget": args.budget,
+                "confidence": args.confidence,
+                "seed": args.seed,
+                "ci": ci,
+                "target_width": args.target_width,
+                "on_step": display,
+            }
             if args.place:
                 placement = fit.place(score_item, **common)
                 est = placement.estimate
@@ -214,15 +240,28 @@ def _run(args: argparse.Namespace) -> int:
                 raise ConfigError("--place needs --method active")
             placement = None
             if args.method == "uniform":
-                est = fit.estimate_uniform(score_item, budget=args.budget, confidence=args.confidence, seed=args.seed,
-                                           ci="anytime" if ci == "anytime" else "wilson", target_width=args.target_width)
+                est = fit.estimate_uniform(
+                    score_item,
+                    budget=args.budget,
+                    confidence=args.confidence,
+                    seed=args.seed,
+                    ci="anytime" if ci == "anytime" else "wilson",
+                    target_width=args.target_width,
+                )
             else:
                 est = fit.estimate_irt(score_item, budget=args.budget, confidence=args.confidence, seed=args.seed)
     finally:
         display.close()
     if args.json:
-        payload: dict[str, Any] = {"estimate": est.to_dict(), "fit": {"rank": fit.rank, "penalty": fit.penalty,
-                                   "heldout_accuracy": fit.heldout_accuracy, "heldout_log_loss": fit.heldout_log_loss}}
+        payload: dict[str, Any] = {
+            "estimate": est.to_dict(),
+            "fit": {
+                "rank": fit.rank,
+                "penalty": fit.penalty,
+                "heldout_accuracy": fit.heldout_accuracy,
+                "heldout_log_loss": fit.heldout_log_loss,
+            },
+        }
         if truth is not None:
             payload["true_mean"] = truth
         if placement is not None:

@@ -130,11 +130,17 @@ def _lm_eval_model(results_path: Path) -> str | None:
 
 
 def _sample_score(rec: dict[str, Any], metric: str | None, where: str) -> float:
-    names = [metric] if metric else [m for m in rec.get("metrics", []) if m in rec] or \
-        [m for m in ("acc", "exact_match", "acc_norm") if m in rec]
+    names = (
+        [metric]
+        if metric
+        else [m for m in rec.get("metrics", []) if m in rec]
+        or [m for m in ("acc", "exact_match", "acc_norm") if m in rec]
+    )
     if not names or names[0] not in rec:
-        raise DatasetError(f"{where}: no metric {metric or 'acc/exact_match'} in the sample (keys: {sorted(rec)[:12]}); "
-                           "pass metric='...'")
+        raise DatasetError(
+            f"{where}: no metric {metric or 'acc/exact_match'} in the sample (keys: {sorted(rec)[:12]}); "
+            "pass metric='...'"
+        )
     v = rec[names[0]]
     if isinstance(v, list) and v:  # some tasks log [score, ...]
         v = v[0]
@@ -153,7 +159,9 @@ def from_lm_eval(directory: Any, *, metric: str | None = None) -> ItemBank:
     A document logged under several filters counts once, with the first filter in the file."""
     root = Path(directory)
     if not root.is_dir():
-        raise DatasetError(f"{root} is not a directory of lm-eval results (run lm_eval with --output_path and --log_samples)")
+        raise DatasetError(
+            f"{root} is not a directory of lm-eval results (run lm_eval with --output_path and --log_samples)"
+        )
     records: list[tuple[str, str, float]] = []
     sample_files = sorted(root.rglob("samples_*.jsonl"))
     if not sample_files:
@@ -163,7 +171,9 @@ def from_lm_eval(directory: Any, *, metric: str | None = None) -> ItemBank:
         model = _lm_eval_model(results[-1]) if results else None
         if not model:
             raise DatasetError(f"{sf}: no results_*.json next to it naming the model")
-        m = re.match(r"samples_(.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$", sf.name) or re.match(r"samples_(.+)\.jsonl$", sf.name)
+        m = re.match(r"samples_(.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$", sf.name) or re.match(
+            r"samples_(.+)\.jsonl$", sf.name
+        )
         task = m.group(1) if m else sf.stem
         first_filter: str | None = None
         with open(sf) as fh:
@@ -305,8 +315,11 @@ def from_store(store: Any, benchmark: str | None = None) -> ItemBank:
         runs = [r for r in st.runs() if benchmark is None or r["name"] == benchmark]
         if not runs:
             names = sorted({r["name"] for r in st.runs()})
-            raise DatasetError(f"the store has no runs named {benchmark!r}; its runs are named {names}" if benchmark
-                               else "the store has no runs")
+            raise DatasetError(
+                f"the store has no runs named {benchmark!r}; its runs are named {names}"
+                if benchmark
+                else "the store has no runs"
+            )
         for r in runs:
             lo, hi = (r.get("config") or {}).get("score_range", [0.0, 1.0])
             for row in st.scores(r["id"]):

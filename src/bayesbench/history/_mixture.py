@@ -35,9 +35,40 @@ class HistoryMixture:
 
         return EngineConfig(lambdas=self.lambdas, **kw)
 
+    def record(self) -> dict[str, Any]:
+        """What a run's configuration records: the grid and the bank's digest (never the bank itself)."""
+        return {"bank": self.stats.get("bank"), "lambdas": list(self.lambdas)}
 
-def history_mixture(bank: Any, *, grid_size: int = 12, n_pairs: int = 4000, confidence: float = 0.95,
-                    seed: int = 0, min_bet: float = 0.005, max_bet: float = 0.5) -> HistoryMixture:
+
+def resolve_history(history: Any) -> HistoryMixture:
+    """The grid of a run's ``history=`` setting: a HistoryMixture as given, an ItemBank (or a bank CSV path,
+    the CLI's ``--history BANK.csv``) through :func:`history_mixture` with its defaults."""
+    import os
+
+    from ._bank import ItemBank
+
+    if isinstance(history, HistoryMixture):
+        return history
+    if isinstance(history, (str, os.PathLike)):
+        history = ItemBank.from_csv(history)
+    if isinstance(history, ItemBank):
+        return history_mixture(history)
+    raise ConfigError(
+        "`history` must be an ItemBank, a HistoryMixture (bayesbench.history.history_mixture(bank)) or the path "
+        f"of a bank CSV, got {type(history).__name__}"
+    )
+
+
+def history_mixture(
+    bank: Any,
+    *,
+    grid_size: int = 12,
+    n_pairs: int = 4000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    min_bet: float = 0.005,
+    max_bet: float = 0.5,
+) -> HistoryMixture:
     """A betting grid tuned on the bank's recorded pairs (see the module docstring)."""
     if not (isinstance(grid_size, int) and grid_size >= 1):
         raise ConfigError(f"`grid_size` must be an integer >= 1, got {grid_size!r}")
@@ -58,9 +89,9 @@ def history_mixture(bank: Any, *, grid_size: int = 12, n_pairs: int = 4000, conf
     Zf = np.where(ok, Z, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.abs(Zf.sum(1)) / n
-        d = (Zf ** 2).sum(1) / n
+        d = (Zf**2).sum(1) / n
         # decidable on the bank: the e-process needs roughly 2 d log(2/alpha) / gap^2 problems
-        need = 2 * d * math.log(2 / (1 - confidence)) / gap ** 2
+        need = 2 * d * math.log(2 / (1 - confidence)) / gap**2
     use = (n >= 10) & (d > 0) & (gap > 0) & (need <= n)
     if use.sum() < grid_size:
         raise DatasetError(
@@ -70,6 +101,14 @@ def history_mixture(bank: Any, *, grid_size: int = 12, n_pairs: int = 4000, conf
     lam = np.clip(gap[use] / d[use], min_bet, max_bet)
     qs = (np.arange(grid_size) + 0.5) / grid_size
     grid = tuple(float(x) for x in np.quantile(lam, qs))
-    return HistoryMixture(grid, {"pairs": int(n_pairs), "decidable_pairs": int(use.sum()),
-                                 "median_gap": float(np.median(gap[use])), "median_discordance": float(np.median(d[use])),
-                                 "seed": seed})
+    return HistoryMixture(
+        grid,
+        {
+            "pairs": int(n_pairs),
+            "decidable_pairs": int(use.sum()),
+            "median_gap": float(np.median(gap[use])),
+            "median_discordance": float(np.median(d[use])),
+            "seed": seed,
+            "bank": bank.digest(),
+        },
+    )

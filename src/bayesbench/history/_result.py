@@ -63,6 +63,8 @@ class Estimate:
     def summary(self) -> str:
         lo, hi = self.ci
         stop = ", stopped at the target width" if self.stopped_early else ""
-        return (f"{self.method}: mean {self.mean:.3f}, {self.confidence:.0%} {self.ci_kind} interval "
-                f"[{lo:.3f}, {hi:.3f}] (width {self.width:.3f}); {self.n} questions drawn, {self.n_calls} asked"
-                f"{stop}; effective sample size {self.effective_sample_size:.0f} ({self.ess_gain:.1f}x); seed {self.seed}")
+        return (
+            f"{self.method}: mean {self.mean:.3f}, {self.confidence:.0%} {self.ci_kind} interval "
+            f"[{lo:.3f}, {hi:.3f}] (width {self.width:.3f}); {self.n} questions drawn, {self.n_calls} asked"
+            f"{stop}; effective sample size {self.effective_sample_size:.0f} ({self.ess_gain:.1f}x); seed {self.seed}"
+        )
