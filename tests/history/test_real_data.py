@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from bayesbench.history import ItemBank
 
-ROOT = Path(__file__).resolve().parents[2]
+from .._shared import LEADERBOARD, shared_data
 
 
 def _data() -> Path:
-    env = os.environ.get("BAYESBENCH_LEADERBOARD")
-    cands = [Path(env)] if env else []
-    cands += [ROOT.parent / "shared" / "data" / "open-llm-leaderboard-v1",
-              ROOT.parent.parent / "shared" / "data" / "open-llm-leaderboard-v1"]
-    for c in cands:
-        if sorted(c.glob("M_*.csv.gz")):
-            return c
-    message = f"the Open LLM Leaderboard files are not beside the checkout (looked in {[str(c) for c in cands]})"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}; CI=true: this test must run in CI", pytrace=False)
-    pytest.skip(message)
+    """The team's leaderboard files: skips where ../shared is absent, fails under CI=true (tests/_shared.py)."""
+    return shared_data(LEADERBOARD)
 
 
 def test_fit_and_estimate_held_out_leaderboard_models():

@@ -285,11 +285,7 @@ def test_a_different_inspect_model_under_the_same_label_gets_no_cached_answers(t
 def test_shared_cache_key_check_passes():
     """The conformance suite's cache-key check: every inspect_model parameter that can change an
     answer changes the key; the rest are declared neutral."""
-    check_cache_key = getattr(_conformance, "check_cache_key", None)
-    if check_cache_key is None:  # it arrives with the conformance work of issue 7
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("bayesbench.models._conformance.check_cache_key is missing")
-        pytest.skip("check_cache_key is not in this checkout yet")
+    check_cache_key = _conformance.check_cache_key
     base = {"model": "mockllm/model", "model_args": {"custom_outputs": solve}, "api_key": "sk-base-secret-0123456789"}
     variants = {
         "model": "mockllm/other", "prompt_key": "input", "prompt_fn": asked, "system_prompt": "Be brief.",

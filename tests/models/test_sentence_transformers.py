@@ -127,11 +127,7 @@ def test_cache_key_differs_for_a_different_model_or_setting(minilm, tmp_path):
 def test_shared_cache_key_check_passes(tmp_path):
     """The conformance suite's cache-key check: every st_model parameter that can change an answer
     changes the key; device, batch size and local_files_only are declared neutral."""
-    check_cache_key = getattr(_conformance, "check_cache_key", None)
-    if check_cache_key is None:  # it arrives with the conformance work of issue 7
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("bayesbench.models._conformance.check_cache_key is missing")
-        pytest.skip("check_cache_key is not in this checkout yet")
+    check_cache_key = _conformance.check_cache_key
     cls = model_copy(tmp_path / "cls", pooling={"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True})
     variants = {
         "model": str(cls), "fields": ("a", "b"), "device": "cpu:0", "batch_size": 2, "revision": "v1",
