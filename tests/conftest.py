@@ -13,3 +13,7 @@ from ._shared import shared_data
 def leaderboard_data() -> Path:
     """The Open LLM Leaderboard v1 files in ../shared (skip where absent, fail under CI=true)."""
     return shared_data()
+
+
+# the real servers, for every folder: fake_server (function scope), gguf_path and llama_server (session scope)
+from ._servers import fake_server, gguf_path, llama_server  # noqa: E402, F401
