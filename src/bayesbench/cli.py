@@ -23,16 +23,18 @@ from ._version import __version__
 from .errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUBCOMMANDS = ("replay", "demo", "run", "estimate")
+EXIT_ALERT = 4  # `bayesbench monitor check`: a monitor is in alert (a CI job gates on it)
+SUBCOMMANDS = ("replay", "demo", "run", "estimate", "monitor")
 COMMANDS_EPILOG = """commands:
   bayesbench FILE.py [flags]        run a benchmark file (same as `bayesbench run FILE.py`)
   bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
   bayesbench demo                   two small local LLMs head to head on HellaSwag
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
+  bayesbench monitor run|check CFG  scheduled evaluations with anytime-valid regression alerts (docs/monitoring.md)
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
-retries, 130 interrupted"""
+retries, 4 a monitor is in alert (`monitor check`), 130 interrupted"""
 
 
 def flag(name: str) -> str:
@@ -287,6 +289,14 @@ def _cmd_estimate(argv: Sequence[str]) -> int:
     return run_estimate(parser.parse_args(["estimate", *argv]))
 
 
+def _cmd_monitor(argv: Sequence[str]) -> int:
+    from .monitor._cli import add_monitor_parser, run_monitor
+
+    parser = argparse.ArgumentParser(prog="bayesbench")
+    add_monitor_parser(parser.add_subparsers(dest="command"))
+    return run_monitor(parser.parse_args(["monitor", *argv]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--version":  # answered before anything heavy is imported
@@ -296,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (sys.stdout if argv else sys.stderr).write(_run_parser("bayesbench").format_help())
         return EXIT_OK if argv else EXIT_INPUT
     command, rest = (argv[0], argv[1:]) if argv[0] in SUBCOMMANDS else ("run", argv)
-    handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate}
+    handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate,
+                "monitor": _cmd_monitor}
     try:
         if command == "run" and argv[0] != "run":
             return _cmd_run(rest, prog="bayesbench")

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..stats._sequential import DEFAULT_LAMBDAS, _lse_rows
 
-__all__ = ["RegressionDetector", "DetectorState", "e_bh"]
+__all__ = ["RegressionDetector", "DetectorState", "baseline_noise_margin", "e_bh"]
 
 
 def _unit(name: str, value: Any, *, lo: float = 0.0, hi: float = 1.0, open_lo: bool = True) -> float:
@@ -131,6 +131,15 @@ class RegressionDetector:
                              run_log_e=run_log_e, threshold=self.threshold,
                              alarm=self.log_e_max >= self.threshold, extra={"alpha": self.alpha,
                                                                              "margin": self.margin})
+
+
+def baseline_noise_margin(n_baseline: int, alpha: float) -> float:
+    """Hoeffding bound h on the baseline run's own noise: P(baseline mean − its expectation > h) ≤ alpha/2 for
+    ``n_baseline`` independent scores in [0, 1]. Testing with margin δ + h at alpha/2 makes the lifetime guarantee
+    unconditional (it then holds over the baseline run's randomness too): docs/monitoring.md."""
+    if isinstance(n_baseline, bool) or not isinstance(n_baseline, int) or n_baseline < 1:
+        raise ConfigError(f"`n_baseline` must be an integer >= 1, got {n_baseline!r}")
+    return math.sqrt(math.log(2.0 / _unit("alpha", alpha, hi=0.5)) / (2.0 * n_baseline))
 
 
 def e_bh(e_values: Mapping[str, float], *, alpha: float = 0.05) -> set[str]:

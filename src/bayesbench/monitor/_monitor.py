@@ -23,7 +23,7 @@ from ..execution import Executor, RetryPolicy
 from ..stats import EngineConfig, PairedSequentialTest
 from ..store import Store
 from ._config import MonitorConfig, MonitorFile
-from ._detector import RegressionDetector, e_bh
+from ._detector import RegressionDetector, baseline_noise_margin, e_bh
 from ._rotation import ExposureReport, Rotation, base_item
 from ._sinks import AlertSink, LogSink, WebhookSink
 
@@ -309,7 +309,7 @@ class Monitor:
         alpha, margin_u = c.alpha, self._margin(metric) / scale
         if c.account_baseline_noise:  # Hoeffding on the baseline run's own mean, at alpha/2 (docs/monitoring.md)
             alpha = c.alpha / 2
-            margin_u += math.sqrt(math.log(2.0 / c.alpha) / (2.0 * len(base_u)))
+            margin_u += baseline_noise_margin(len(base_u), c.alpha)
         if not margin_u < 1:
             raise ConfigError(f"monitor {c.name!r}: the margin on the [0, 1] scale is {margin_u:.3g} (>= 1)")
         det = RegressionDetector(alpha=alpha, margin=margin_u)
