@@ -243,3 +243,27 @@ def test_cli_run_every_and_check_exit_codes(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)[0]["holdout_exposed"] == []
     r = _cli("check", str(tmp_path / "missing.toml"), env=env)
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_a_suite_monitor_uses_the_suites_problems_and_scorer(tmp_path, monkeypatch):
+    monkeypatch.setenv("BB_TEST_WEBHOOK", "")
+    cfg = tmp_path / "suite.toml"
+    cfg.write_text(f'''
+store = "runs.sqlite"
+python_path = ["{HERE}"]
+[[monitor]]
+name = "bbh-navigate"
+model = "_qa_models:always_yes"
+suite = "bayesbench.benchmarks:BigBenchHard"
+suite_options = {{tasks = ["navigate"], n_problems_per_task = 30, n_shots = 0, source = "package"}}
+items_per_run = 20
+''')
+    file = load_monitors(cfg)
+    (o,), _ = run_monitors(file)
+    assert o.kind == "baseline" and o.n == 24
+    _, (c,) = run_monitors(file)
+    assert c.estimate == 0.0 and not c.alert  # a constant model is unchanged
+    store = Store(file.store)
+    scores = store.scores(o.run_id)
+    assert scores and all(r["problem_id"].startswith("bbh/navigate/") for r in scores)
+    assert 0 < sum(r["score"] for r in scores) < len(scores)  # the suite's scorer: some Yes are right

@@ -73,7 +73,9 @@ def redact_url(url: str | None) -> str | None:
 class MonitorConfig:
     """One named monitor. Every field is a key of a ``[[monitor]]`` table (defaults in brackets).
 
-    name: unique name. model / dataset / score: ``module:attribute`` import strings (see the module docstring).
+    name: unique name. model / dataset / score: ``module:attribute`` import strings (see the module docstring);
+    or, instead of dataset and score, suite: a bayesbench suite class (``"bayesbench.benchmarks:BigBenchHard"``)
+    built with ``suite_options`` (its keyword arguments), whose ``problems()`` and ``score()`` are used.
     model_name: the model's name in the store [the ``model`` string]. metrics: of ``score``, ``latency_s``,
     ``cost_usd`` [``["score"]``]. alpha: lifetime false-alarm level of each metric [0.05]. margin: δ in score
     units [0.02]. score_range: a-priori bounds of one score [(0, 1)]. latency_bound_s / latency_margin_s: latency
@@ -88,8 +90,10 @@ class MonitorConfig:
 
     name: str
     model: str
-    dataset: str
-    score: str
+    dataset: str = ""
+    score: str = ""
+    suite: str = ""
+    suite_options: dict[str, Any] = field(default_factory=dict)
     model_name: str = ""
     metrics: tuple[str, ...] = ("score",)
     alpha: float = 0.05
@@ -108,15 +112,20 @@ class MonitorConfig:
     max_concurrency: int = 8
     timeout_s: float = 120.0
     max_error_fraction: float = 0.2
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        for key in ("name", "model", "dataset", "score"):
+        for key in ("name", "model"):
             v = getattr(self, key)
             if not isinstance(v, str) or not v:
                 raise ConfigError(f"monitor `{key}` must be a non-empty string, got {v!r}")
-        for key in ("model", "dataset", "score"):
-            if ":" not in getattr(self, key):
+        if bool(self.suite) == bool(self.dataset or self.score) or not (self.suite or (self.dataset and self.score)):
+            raise ConfigError(f"monitor {self.name!r}: give either `suite` (a bayesbench suite class, e.g. "
+                              "'bayesbench.benchmarks:BigBenchHard', with `suite_options`) or both `dataset` and "
+                              "`score`")
+        if not isinstance(self.suite_options, dict):
+            raise ConfigError(f"monitor {self.name!r}: `suite_options` must be a table, got {self.suite_options!r}")
+        for key in ("model", "dataset", "score", "suite"):
+            if getattr(self, key) and ":" not in getattr(self, key):
                 raise ConfigError(f"monitor {self.name!r}: `{key}` must be an import string 'module:attribute', "
                                   f"got {getattr(self, key)!r}")
         if not self.model_name:
@@ -158,7 +167,7 @@ class MonitorConfig:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> MonitorConfig:
-        known = {f.name for f in fields(cls)} - {"extra"}
+        known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(f"unknown monitor key(s) {unknown}; allowed: {sorted(known)}")
@@ -179,13 +188,12 @@ class MonitorConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d.pop("extra")
         d["metrics"] = list(self.metrics)
         d["score_range"] = list(self.score_range)
         return d
 
     def resolve(self, which: str) -> Any:
-        """Import ``model``, ``dataset`` or ``score``."""
+        """Import ``model``, ``dataset``, ``score`` or ``suite``."""
         spec = getattr(self, which)
         module, _, attr = spec.partition(":")
         try:

@@ -140,6 +140,21 @@ class Monitor:
         self.store = store if isinstance(store, Store) else Store(store)
         self._problems: dict[str, Mapping[str, Any]] | None = None
         self._rotation: Rotation | None = None
+        self._suite: Any = None
+
+    def _suite_instance(self) -> Any:
+        if self._suite is None:
+            cls = self.config.resolve("suite")
+            try:
+                self._suite = cls(**self.config.suite_options)
+            except TypeError as exc:
+                raise ConfigError(f"monitor {self.config.name!r}: bad `suite_options` for {self.config.suite}: "
+                                  f"{exc}") from None
+        return self._suite
+
+    def score_fn(self) -> Any:
+        """The score function: ``score`` from the config, or the suite's ``score(problem, response)``."""
+        return self._suite_instance().score if self.config.suite else self.config.resolve("score")
 
     # ------------------------------------------------------------------ the task
     @property
@@ -148,8 +163,11 @@ class Monitor:
 
     def problems(self) -> dict[str, Mapping[str, Any]]:
         if self._problems is None:
-            ds = self.config.resolve("dataset")
-            rows = ds() if callable(ds) else ds
+            if self.config.suite:
+                rows = self._suite_instance().problems()
+            else:
+                ds = self.config.resolve("dataset")
+                rows = ds() if callable(ds) else ds
             out: dict[str, Mapping[str, Any]] = {}
             for i, p in enumerate(rows):
                 if not isinstance(p, Mapping) or "id" not in p or not ({"prompt", "input"} & set(p)):
@@ -215,7 +233,7 @@ class Monitor:
         return {"kind": kind, "monitor": c.name, "model": c.model_name, "slot": slot,
                 "baseline_run_id": None if kind == "baseline" else epoch, "seed": c.seed,
                 "items_per_run": c.items_per_run, "holdout_fraction": c.holdout_fraction, "dataset": c.dataset,
-                "score": c.score}
+                "score": c.score, "suite": c.suite, "suite_options": c.suite_options}
 
     def _evaluate(self, kind: str, slot: int, draws: Sequence[str], *, epoch: str) -> RunOutcome:
         c = self.config
@@ -228,7 +246,7 @@ class Monitor:
         fn = getattr(model, "generate", model)
         if not callable(fn):
             raise ConfigError(f"monitor {c.name!r}: `model` must be callable (prompt -> text) or have generate()")
-        score_fn = c.resolve("score")
+        score_fn = self.score_fn()
         problems = self.problems()
         lo, hi = c.score_range
 
