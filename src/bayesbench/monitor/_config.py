@@ -74,6 +74,8 @@ class MonitorConfig:
     """One named monitor. Every field is a key of a ``[[monitor]]`` table (defaults in brackets).
 
     name: unique name. model / dataset / score: ``module:attribute`` import strings (see the module docstring);
+    or, instead of model, openai_model: a model id on an OpenAI-compatible server at base_url (``.../v1``), its
+    key read from the environment variable named by api_key_env (never the key itself);
     or, instead of dataset and score, suite: a bayesbench suite class (``"bayesbench.benchmarks:BigBenchHard"``)
     built with ``suite_options`` (its keyword arguments), whose ``problems()`` and ``score()`` are used.
     model_name: the model's name in the store [the ``model`` string]. metrics: of ``score``, ``latency_s``,
@@ -89,7 +91,10 @@ class MonitorConfig:
     """
 
     name: str
-    model: str
+    model: str = ""
+    openai_model: str = ""
+    base_url: str = ""
+    api_key_env: str = ""
     dataset: str = ""
     score: str = ""
     suite: str = ""
@@ -114,10 +119,17 @@ class MonitorConfig:
     max_error_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        for key in ("name", "model"):
-            v = getattr(self, key)
-            if not isinstance(v, str) or not v:
-                raise ConfigError(f"monitor `{key}` must be a non-empty string, got {v!r}")
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"monitor `name` must be a non-empty string, got {self.name!r}")
+        for key in ("model", "openai_model", "base_url", "api_key_env"):
+            if not isinstance(getattr(self, key), str):
+                raise ConfigError(f"monitor {self.name!r}: `{key}` must be a string, got {getattr(self, key)!r}")
+        if bool(self.model) == bool(self.openai_model):
+            raise ConfigError(f"monitor {self.name!r}: give either `model` ('module:attribute') or `openai_model` "
+                              "(a model id on an OpenAI-compatible server, with `base_url`)")
+        if "://" in self.api_key_env:
+            raise ConfigError(f"monitor {self.name!r}: `api_key_env` is the NAME of an environment variable "
+                              "holding the key (e.g. 'OPENAI_API_KEY'), never the key itself")
         if bool(self.suite) == bool(self.dataset or self.score) or not (self.suite or (self.dataset and self.score)):
             raise ConfigError(f"monitor {self.name!r}: give either `suite` (a bayesbench suite class, e.g. "
                               "'bayesbench.benchmarks:BigBenchHard', with `suite_options`) or both `dataset` and "
@@ -129,7 +141,7 @@ class MonitorConfig:
                 raise ConfigError(f"monitor {self.name!r}: `{key}` must be an import string 'module:attribute', "
                                   f"got {getattr(self, key)!r}")
         if not self.model_name:
-            object.__setattr__(self, "model_name", self.model)
+            object.__setattr__(self, "model_name", self.model or self.openai_model)
         mets = tuple(self.metrics)
         bad = [m for m in mets if m not in METRICS]
         if bad or not mets or len(set(mets)) != len(mets):
@@ -193,7 +205,14 @@ class MonitorConfig:
         return d
 
     def resolve(self, which: str) -> Any:
-        """Import ``model``, ``dataset``, ``score`` or ``suite``."""
+        """Import ``model``, ``dataset``, ``score`` or ``suite`` (``model`` builds the OpenAI-compatible adapter
+        when ``openai_model`` is set)."""
+        if which == "model" and self.openai_model:
+            from ..adapters.openai_compat import openai_model
+
+            key = os.environ.get(self.api_key_env) if self.api_key_env else None
+            return openai_model(self.openai_model, base_url=self.base_url or None, api_key=key,
+                                timeout=self.timeout_s)
         spec = getattr(self, which)
         module, _, attr = spec.partition(":")
         try:

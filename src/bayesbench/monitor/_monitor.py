@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError, ModelError, ScoringError, StoreError
 from ..execution import Executor, RetryPolicy
+from ..models import as_callable
 from ..stats import EngineConfig, PairedSequentialTest
 from ..store import Store
 from ._config import MonitorConfig, MonitorFile
@@ -242,12 +243,13 @@ class Monitor:
         resumed = rid is not None
         if rid is None:
             rid = self.store.start_run(self.run_name, config, c.seed, list(draws))
-        model = c.resolve("model")
-        fn = getattr(model, "generate", model)
-        if not callable(fn):
-            raise ConfigError(f"monitor {c.name!r}: `model` must be callable (prompt -> text) or have generate()")
-        score_fn = self.score_fn()
         problems = self.problems()
+        model = c.resolve("model")
+        if not callable(model) and not callable(getattr(model, "generate", None)):
+            raise ConfigError(f"monitor {c.name!r}: `model` must be callable (prompt -> text) or have generate()")
+        prompt_key = "prompt" if "prompt" in next(iter(problems.values())) else "input"
+        fn = as_callable(model, prompt_key=prompt_key)  # the problem's prompt text goes to the model
+        score_fn = self.score_fn()
         lo, hi = c.score_range
 
         async def go() -> list[Any]:
@@ -255,8 +257,8 @@ class Monitor:
                           retry=RetryPolicy(max_attempts=3, backoff_base=0.2, backoff_max=5.0), seed=c.seed)
             try:
                 return list(await asyncio.gather(*(
-                    ex.call(c.model_name, fn, problems[base_item(d)].get("prompt", problems[base_item(d)].get(
-                        "input")), problem_id=d, params={"monitor": c.name, "epoch": epoch, "slot": slot, "draw": d})
+                    ex.call(c.model_name, fn, problems[base_item(d)], problem_id=d,
+                            params={"monitor": c.name, "epoch": epoch, "slot": slot, "draw": d})
                     for d in draws)))
             finally:
                 ex.close()
