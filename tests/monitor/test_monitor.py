@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -267,3 +268,37 @@ items_per_run = 20
     scores = store.scores(o.run_id)
     assert scores and all(r["problem_id"].startswith("bbh/navigate/") for r in scores)
     assert 0 < sum(r["score"] for r in scores) < len(scores)  # the suite's scorer: some Yes are right
+
+
+
+def test_a_killed_run_is_resumed_with_its_answers_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BB_TEST_WEBHOOK", "")
+    monkeypatch.delenv("QA_MODE", raising=False)
+    monkeypatch.delenv("QA_SLEEP_S", raising=False)
+    cfg = _write_config(tmp_path, extra="max_concurrency = 4")
+    file = load_monitors(cfg)
+    run_monitors(file)  # the baseline
+    env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", QA_SLEEP_S="0.25")
+    proc = subprocess.Popen([sys.executable, "-m", "bayesbench.cli", "monitor", "run", str(cfg)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = Store(file.store)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # kill it once some answers are committed, before it is done
+            running = [r for r in store.runs() if r["status"] == "running"]
+            if running and len(store.calls(running[0]["id"])) >= 4:
+                break
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (killed,) = [r for r in store.runs() if r["status"] == "running"]
+    answered_before = len(store.calls(killed["id"]))
+    assert 4 <= answered_before < 40
+    (outcome,), (check,) = run_monitors(file)
+    assert outcome.resumed and outcome.run_id == killed["id"] and outcome.slot == 1 and check.n == 40
+    calls = store.calls(killed["id"])
+    assert sum(c["cached"] for c in calls) == answered_before  # nothing paid twice
+    assert sum(not c["cached"] for c in calls) == 40

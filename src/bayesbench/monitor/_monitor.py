@@ -262,6 +262,9 @@ class Monitor:
                     for d in draws)))
             finally:
                 ex.close()
+                aclose = getattr(model, "aclose", None)
+                if callable(aclose):  # an adapter's HTTP client belongs to this run's event loop
+                    await aclose()
 
         records = asyncio.run(go())
         scores: dict[str, dict[str, float]] = {}
