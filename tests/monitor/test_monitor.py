@@ -302,3 +302,14 @@ def test_a_killed_run_is_resumed_with_its_answers_from_the_cache(tmp_path, monke
     calls = store.calls(killed["id"])
     assert sum(c["cached"] for c in calls) == answered_before  # nothing paid twice
     assert sum(not c["cached"] for c in calls) == 40
+
+
+def test_due_only_follows_each_monitors_schedule(tmp_path, monkeypatch):
+    monkeypatch.setenv("BB_TEST_WEBHOOK", "")
+    monkeypatch.delenv("QA_MODE", raising=False)
+    file = load_monitors(_write_config(tmp_path, extra='schedule = "1h"'))
+    (o,), _ = run_monitors(file, due_only=True)  # never ran: due
+    assert o.kind == "baseline"
+    assert run_monitors(file, due_only=True)[0] == []  # ran a moment ago: not due for an hour
+    (o,), _ = run_monitors(file, due_only=True, now=time.time() + 3601)
+    assert o.kind == "scheduled" and o.slot == 1

@@ -1,12 +1,13 @@
 """``bayesbench monitor``: scheduled evaluations and regression checks from a TOML config.
 
-    bayesbench monitor run CONFIG [--store S] [--monitor NAME ...] [--every 1h [--times N]] [--fail-on-alert] [--json]
+    bayesbench monitor run CONFIG [--store S] [--monitor NAME ...] [--every 1h [--times N]] [--due-only]
+                                  [--fail-on-alert] [--json]
     bayesbench monitor check CONFIG [--store S] [--json]              exit 0: no alert, 4: an alert
     bayesbench monitor exposures CONFIG [--store S] [--monitor NAME] [--json]
     bayesbench monitor baseline CONFIG --monitor NAME --run RUN_ID [--store S]
 
 ``run`` performs one scheduled evaluation of each monitor (the first one is the baseline, then pinned) and
-checks it; ``--every`` repeats it on a plain sleep loop (one process, the store holds all state; a failed
+checks it (``--due-only``: only the monitors whose ``schedule`` says they are due); ``--every`` repeats it on a plain sleep loop (one process, the store holds all state; a failed
 iteration is logged and the loop goes on). ``check`` checks what the store holds and gates a CI job.
 
 Wiring: ``add_monitor_parser(subparsers)`` adds the subcommand; ``run_monitor(args)`` returns the exit code.
@@ -44,6 +45,8 @@ def add_monitor_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--monitor", action="append", default=None, metavar="NAME", help="only this monitor (repeat)")
     r.add_argument("--every", default=None, metavar="DURATION", help="repeat every DURATION (30s, 15m, 1h, 1d)")
     r.add_argument("--times", type=int, default=None, metavar="N", help="with --every: stop after N runs")
+    r.add_argument("--due-only", action="store_true",
+                   help="only monitors whose last run is older than their `schedule` (cron every few minutes)")
     r.add_argument("--fail-on-alert", action="store_true", help="exit 4 when a monitor is in alert")
     c = sub.add_parser("check", help="check the stored runs; exit 4 when a monitor is in alert")
     common(c)
@@ -74,7 +77,7 @@ def _run_once(args: argparse.Namespace) -> int:
     from ._monitor import run_monitors
 
     file = load_monitors(args.config, store=args.store)
-    outcomes, checks = run_monitors(file, only=args.monitor)
+    outcomes, checks = run_monitors(file, only=args.monitor, due_only=args.due_only)
     _print_checks(checks, args.json, outcomes)
     return EXIT_ALERT if args.fail_on_alert and any(c.alert for c in checks) else EXIT_OK
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from ..execution import Executor, RetryPolicy
 from ..models import as_callable
 from ..stats import EngineConfig, PairedSequentialTest
 from ..store import Store
-from ._config import MonitorConfig, MonitorFile
+from ._config import MonitorConfig, MonitorFile, parse_duration
 from ._detector import RegressionDetector, baseline_noise_margin, e_bh
 from ._rotation import ExposureReport, Rotation, base_item
 from ._sinks import AlertSink, LogSink, WebhookSink
@@ -356,6 +357,13 @@ class Monitor:
                         "state": state, "alpha": alpha, "margin_unit": margin_u, "checked_at": run["finished"]})
         return out
 
+    def is_due(self, *, now: float | None = None) -> bool:
+        """True when this monitor never ran, or its last finished run is at least ``schedule`` old."""
+        last = max((r["finished"] or 0.0 for r in self.store.runs()
+                    if r["name"] == self.run_name and r["status"] == "finished"), default=None)
+        t = time.time() if now is None else float(now)
+        return last is None or t - last >= parse_duration(self.config.schedule)
+
     def exposures(self, *, all_runs: bool = True) -> ExposureReport:
         """Per-item exposure of this monitor's model: runs in the store that scored each item (all runs of the
         store by default, or only this monitor's with ``all_runs=False``)."""
@@ -447,14 +455,18 @@ def _replace(r: CheckResult, **changes: Any) -> CheckResult:
 
 
 def run_monitors(file: MonitorFile, *, store: Store | None = None, sinks: Sequence[AlertSink] = (),
-                 only: Sequence[str] | None = None) -> tuple[list[RunOutcome], list[CheckResult]]:
-    """One scheduled evaluation of every monitor of the file (or of those named in ``only``), then
-    :func:`check_monitors`."""
+                 only: Sequence[str] | None = None, due_only: bool = False,
+                 now: float | None = None) -> tuple[list[RunOutcome], list[CheckResult]]:
+    """One scheduled evaluation of every monitor of the file (or of those named in ``only``; with ``due_only``
+    only of those whose last finished run is older than their ``schedule``), then :func:`check_monitors`."""
     file.activate()
     st = store if store is not None else Store(file.store)
     outcomes = []
     for cfg in file.monitors:
         if only and cfg.name not in only:
             continue
-        outcomes.append(Monitor(cfg, st).run_once())
+        mon = Monitor(cfg, st)
+        if due_only and not mon.is_due(now=now):
+            continue
+        outcomes.append(mon.run_once())
     return outcomes, check_monitors(file, store=st, sinks=sinks)
