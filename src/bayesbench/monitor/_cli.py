@@ -31,7 +31,7 @@ EXIT_OK, EXIT_ALERT = 0, 4
 
 
 def add_monitor_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("monitor", help="watch models over time with anytime-valid regression alerts",
+    p: argparse.ArgumentParser = subparsers.add_parser("monitor", help="watch models over time with anytime-valid regression alerts",
                               description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="monitor_command", required=True)
 

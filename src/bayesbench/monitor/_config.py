@@ -30,7 +30,7 @@ from ..errors import ConfigError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10: the same parser from PyPI (a dependency there)
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 __all__ = ["MonitorConfig", "MonitorFile", "load_monitors", "parse_duration", "redact_url"]
 

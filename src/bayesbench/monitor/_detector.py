@@ -14,9 +14,9 @@ later change: the component started at the change run carries none of the earlie
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,8 @@ from ..errors import ConfigError
 from ..stats._sequential import DEFAULT_LAMBDAS, _lse_rows
 
 __all__ = ["RegressionDetector", "DetectorState", "baseline_noise_margin", "e_bh"]
+
+K = TypeVar("K", bound=Hashable)
 
 
 def _unit(name: str, value: Any, *, lo: float = 0.0, hi: float = 1.0, open_lo: bool = True) -> float:
@@ -142,7 +144,7 @@ def baseline_noise_margin(n_baseline: int, alpha: float) -> float:
     return math.sqrt(math.log(2.0 / _unit("alpha", alpha, hi=0.5)) / (2.0 * n_baseline))
 
 
-def e_bh(e_values: Mapping[str, float], *, alpha: float = 0.05) -> set[str]:
+def e_bh(e_values: Mapping[K, float], *, alpha: float = 0.05) -> set[K]:
     """e-BH (Wang & Ramdas 2022): the keys whose hypotheses are rejected at FDR level ``alpha``.
 
     Reject the k̂ largest e-values, k̂ = max{k : e_(k) ≥ K / (alpha·k)}; valid under any dependence between them

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import run_sync
 from ..errors import ConfigError, ModelError, ScoringError, StoreError
 from ..execution import Executor, RetryPolicy
 from ..models import as_callable
@@ -267,7 +268,7 @@ class Monitor:
                 if callable(aclose):  # an adapter's HTTP client belongs to this run's event loop
                     await aclose()
 
-        records = asyncio.run(go())
+        records = run_sync(go)  # also inside a running event loop (notebooks)
         scores: dict[str, dict[str, float]] = {}
         errors = 0
         for d, rec in zip(draws, records):
