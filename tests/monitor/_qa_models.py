@@ -31,3 +31,9 @@ def exact(problem: dict[str, str], response: str) -> float:
 def always_yes(prompt: str) -> str:
     """A constant model for the suite test (BBH navigate answers are Yes / No)."""
     return "Yes"
+
+
+def answer_b(prompt: str) -> str:
+    """A second model: right unless QA_MODE_B=broken."""
+    i = int(prompt.split()[0])
+    return str(2 * i + (1 if os.environ.get("QA_MODE_B") == "broken" else 0))

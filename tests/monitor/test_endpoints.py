@@ -70,3 +70,23 @@ def test_a_monitor_on_the_real_llama_cpp_model(tmp_path, llama_server):
     _, (c,) = run_monitors(file)
     assert c.n == 8 and c.monitor == "endpoint" and c.ci_low <= c.estimate <= c.ci_high
     assert not c.alert
+
+
+def test_a_cost_regression_from_longer_answers(tmp_path, fake_server, monkeypatch):
+    """The endpoint starts answering with 40 extra words: more output tokens at the configured price, so the
+    cost monitor alerts (the server reports usage; the executor prices it)."""
+    monkeypatch.setenv("BB_TEST_ENDPOINT_KEY", "sk-x")
+    fake_server.answer = lambda req: str(2 * int(req.prompt.split()[-3]))
+    cfg = _endpoint_config(tmp_path, fake_server.openai_base_url, "fake-model", metrics=("cost_usd",),
+                           extra="price_per_million_tokens = [1000.0, 1000.0]\ncost_bound_usd = 0.2\n"
+                                 "cost_margin_usd = 0.005\nmax_concurrency = 30")
+    file = load_monitors(cfg)
+    run_monitors(file)
+    _, (c,) = run_monitors(file)
+    assert not c.alert and abs(c.estimate) < 1e-9
+    fake_server.answer = lambda req: str(2 * int(req.prompt.split()[-3])) + " and so on" * 20
+    for _ in range(3):
+        _, (c,) = run_monitors(file)
+        if c.alert:
+            break
+    assert c.alert and c.metric == "cost_usd" and c.estimate > 0.02

@@ -313,3 +313,32 @@ def test_due_only_follows_each_monitors_schedule(tmp_path, monkeypatch):
     assert run_monitors(file, due_only=True)[0] == []  # ran a moment ago: not due for an hour
     (o,), _ = run_monitors(file, due_only=True, now=time.time() + 3601)
     assert o.kind == "scheduled" and o.slot == 1
+
+
+@pytest.mark.parametrize("rule", ["ebh", "bonferroni"])
+def test_a_family_of_monitors_flags_only_the_regressed_one(tmp_path, monkeypatch, rule):
+    monkeypatch.setenv("BB_TEST_WEBHOOK", "")
+    monkeypatch.delenv("QA_MODE", raising=False)
+    monkeypatch.delenv("QA_MODE_B", raising=False)
+    cfg = tmp_path / "family.toml"
+    table = '''
+[[monitor]]
+name = "{name}"
+model = "_qa_models:{fn}"
+dataset = "_qa_models:problems"
+score = "_qa_models:exact"
+metrics = ["score", "latency_s"]
+items_per_run = 40
+'''
+    cfg.write_text(f'store = "runs.sqlite"\npython_path = ["{HERE}"]\nmultiplicity = "{rule}"\n'
+                   + table.format(name="a", fn="answer") + table.format(name="b", fn="answer_b"))
+    file = load_monitors(cfg)
+    run_monitors(file)
+    _, checks = run_monitors(file)
+    assert len(checks) == 4 and not any(c.alert for c in checks)
+    assert all(c.threshold_e == pytest.approx(4 / 0.05) for c in checks)  # K = 4 (monitor, metric) pairs
+    monkeypatch.setenv("QA_MODE_B", "broken")
+    _, checks = run_monitors(file)
+    flagged = {(c.monitor, c.metric) for c in checks if c.alert}
+    assert flagged == {("b", "score")}
+    assert all(c.multiplicity == rule for c in checks)

@@ -82,7 +82,8 @@ class MonitorConfig:
     ``cost_usd`` [``["score"]``]. alpha: lifetime false-alarm level of each metric [0.05]. margin: δ in score
     units [0.02]. score_range: a-priori bounds of one score [(0, 1)]. latency_bound_s / latency_margin_s: latency
     is capped at the bound (a stated bound makes the test valid) and alerts when slower by more than the margin
-    [30, 0.5]. cost_bound_usd / cost_margin_usd: the same for cost per call [0.01, 0.001]. items_per_run [50],
+    [30, 0.5]. cost_bound_usd / cost_margin_usd: the same for cost per call [0.01, 0.001];
+    price_per_million_tokens: ``[input_usd, output_usd]``, needed for cost_usd [None]. items_per_run [50],
     holdout_fraction [0.2], seed [0]: the rotation. schedule: the ``--every`` default ["1d"]. webhook_url_env:
     name of the environment variable holding the webhook URL (the URL itself is a secret: never in the file)
     [None]. account_baseline_noise: widen the margin by a Hoeffding bound on the baseline run's own sampling noise
@@ -108,6 +109,7 @@ class MonitorConfig:
     latency_margin_s: float = 0.5
     cost_bound_usd: float = 0.01
     cost_margin_usd: float = 0.001
+    price_per_million_tokens: tuple[float, float] | None = None
     items_per_run: int = 50
     holdout_fraction: float = 0.2
     seed: int = 0
@@ -172,6 +174,19 @@ class MonitorConfig:
             raise ConfigError(f"monitor {self.name!r}: `max_error_fraction` must be in [0, 1), "
                               f"got {self.max_error_fraction!r}")
         parse_duration(self.schedule)
+        pr = self.price_per_million_tokens
+        if pr is not None:
+            try:
+                p_in, p_out = (float(x) for x in pr)
+            except (TypeError, ValueError):
+                raise ConfigError(f"monitor {self.name!r}: `price_per_million_tokens` must be [input_usd, "
+                                  f"output_usd], got {pr!r}") from None
+            if not (p_in >= 0 and p_out >= 0 and math.isfinite(p_in + p_out)):
+                raise ConfigError(f"monitor {self.name!r}: `price_per_million_tokens` must be >= 0, got {pr!r}")
+            object.__setattr__(self, "price_per_million_tokens", (p_in, p_out))
+        if "cost_usd" in self.metrics and pr is None:
+            raise ConfigError(f"monitor {self.name!r}: the cost_usd metric needs `price_per_million_tokens = "
+                              "[input_usd, output_usd]` (the cost of a call comes from its tokens)")
         if self.webhook_url_env is not None and (not isinstance(self.webhook_url_env, str) or "://" in
                                                  self.webhook_url_env):
             raise ConfigError(f"monitor {self.name!r}: `webhook_url_env` is the NAME of an environment variable "
@@ -186,7 +201,7 @@ class MonitorConfig:
         if "webhook_url" in raw:
             raise ConfigError("put the webhook URL in an environment variable and name it with webhook_url_env")
         kw = dict(raw)
-        for key in ("metrics", "score_range"):
+        for key in ("metrics", "score_range", "price_per_million_tokens"):
             if key in kw and isinstance(kw[key], list):
                 kw[key] = tuple(kw[key])
         try:
@@ -202,6 +217,8 @@ class MonitorConfig:
         d = asdict(self)
         d["metrics"] = list(self.metrics)
         d["score_range"] = list(self.score_range)
+        if self.price_per_million_tokens is not None:
+            d["price_per_million_tokens"] = list(self.price_per_million_tokens)
         return d
 
     def resolve(self, which: str) -> Any:

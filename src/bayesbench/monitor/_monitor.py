@@ -255,8 +255,10 @@ class Monitor:
         lo, hi = c.score_range
 
         async def go() -> list[Any]:
+            prices = None if c.price_per_million_tokens is None else {c.model_name: c.price_per_million_tokens}
             ex = Executor(store=self.store, run_id=rid, max_concurrency=c.max_concurrency, timeout=c.timeout_s,
-                          retry=RetryPolicy(max_attempts=3, backoff_base=0.2, backoff_max=5.0), seed=c.seed)
+                          retry=RetryPolicy(max_attempts=3, backoff_base=0.2, backoff_max=5.0), seed=c.seed,
+                          prices=prices)
             try:
                 return list(await asyncio.gather(*(
                     ex.call(c.model_name, fn, problems[base_item(d)], problem_id=d,
