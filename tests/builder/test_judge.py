@@ -204,3 +204,31 @@ def test_judge_config_errors(fake_server):
         JudgeScorer(m, rubric={"a": "", "b": ""}, scores={"a": 0.0, "b": 2.0})
     with pytest.raises(ConfigError, match="`model`"):
         JudgeScorer(42, rubric={"a": "", "b": ""})
+
+
+def test_fractional_judge_scores_on_the_continuous_path(fake_server):
+    """Partial credit (0.5) with NormalPosterior: the engine's continuous path takes the judge's scores."""
+    from bayesbench import BayesianRanker, NormalPosterior
+
+    fake_server.answer = graded
+    judge = JudgeScorer(judge_model(fake_server), guidelines=GUIDE, executor=Executor(retry=FAST))
+    cases = [c.replace(id=f"{c.id}-{i}") for i, c in enumerate(CASES * 15)]
+    answers = {c.id: c.references[0] for c in cases}
+
+    def partial(problem):
+        return f"{answers[problem['id']]}, and also Lyon"
+
+    def bad(problem):
+        return "Lyon"
+
+    problems = [c.to_problem() for c in cases]
+    res = BayesianBenchmark(seed=3, batch_size=4, posterior_factory=NormalPosterior).compare(
+        partial, bad, judge, problems, name="partial")
+    assert res.winner == "model_a" and res.mean_a == 0.5 and res.mean_b == 0.0 and res.problems_tested < 60
+    assert res.to_dict()["posterior_a"]["type"] == "NormalPosterior"
+    # a ranking with a judge reports it too
+    ranker = BayesianRanker(seed=3, batch_size=4)
+    ranker.add_model("partial", partial).add_model("bad", bad)
+    ranking = ranker.rank(problems, score_fn=judge)
+    assert ranking.order[0] == "partial" and ranking.to_dict()["scored_by"]["kind"] == "llm_judge"
+    assert "scores by LLM judge" in ranking.summary()

@@ -336,6 +336,8 @@ class RankingResult:
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
+    #: An LLM judge's ``scoring_info()`` when the scores came from one (see TaskResult.scored_by), else None.
+    scored_by: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -363,7 +365,7 @@ class RankingResult:
             f"Calls: {self.calls_used} of {self.calls_exhaustive} exhaustive ({self.efficiency:.0%} saved), "
             f"stop: {self.stop_reason}, rule={self.rule}, goal={self.goal}, seed={self.seed}"
         )
-        return "\n".join(lines)
+        return "\n".join(lines) + scored_by_line(self.scored_by)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -393,6 +395,7 @@ class RankingResult:
             "pairwise": self.pairwise,
             "usage": self.usage,
             "run_id": self.run_id,
+            "scored_by": self.scored_by,
         }
 
     def to_dataframe(self) -> Any:
