@@ -61,7 +61,7 @@ def test_validate_grader_against_humans(fake_server):
     assert val.agreement["alpha_with_judge"].estimate == pytest.approx(ref_alpha)
     assert val.agreement["alpha_humans"].n_annotators == 3 and val.agreement["alpha_with_judge"].n_annotators == 4
     assert val.cost_per_item_usd is not None and val.cost_per_item_usd > 0
-    assert val.position_bias is None and val.length_bias is not None
+    assert val.position_bias is None and val.length_bias is not None and val.length_bias_humans is not None
     d = val.to_dict()
     assert d["method"] == "judge_validation" and d["seed"] == 4 and d["n"] == 30
     assert "agreement with the human majority: 90.0%" in val.summary()
@@ -96,6 +96,8 @@ def test_position_and_length_bias_of_pairwise_judges(fake_server):
     assert v.position_bias.ci[0] < 0.5 < v.position_bias.ci[1]
     assert v.length_bias.estimate > 0.7 and v.length_bias.ci[0] > 0.3
     assert v.accuracy_vs_majority == 1.0  # these humans like long answers too
+    assert v.length_bias_humans.estimate == pytest.approx(v.length_bias.estimate)  # so the judge adds no bias
+    assert "humans: length_corr" in v.summary()
 
 
 def test_validation_needs_shared_items():

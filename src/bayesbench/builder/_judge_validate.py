@@ -8,7 +8,9 @@
 * position bias (pairwise judges): among single-order verdicts that picked a side, the share where the
   first-shown answer won, with its exact (Clopper–Pearson) interval; 0.5 means no position preference;
 * length bias: the Pearson correlation of the preference (+1 a, -1 b, 0 tie; for graders the score) with the
-  length difference in characters (for graders the answer's length), with a bootstrap interval;
+  length difference in characters (for graders the answer's length), with a bootstrap interval, next to the same
+  correlation for the human majority's labels of the same answers (``length_bias_humans``): a raw correlation is
+  confounded with quality (better answers may be longer), so the gap between the two is what the judge adds;
 * cost per judged item, from the judge's executor price table.
 """
 
@@ -62,6 +64,7 @@ class JudgeValidation:
     accuracy_vs_majority: float | None
     position_bias: BiasEstimate | None
     length_bias: BiasEstimate | None
+    length_bias_humans: BiasEstimate | None
     cost_per_item_usd: float | None
     level: float
     seed: int
@@ -80,6 +83,7 @@ class JudgeValidation:
             "accuracy_vs_majority": self.accuracy_vs_majority,
             "position_bias": self.position_bias.to_dict() if self.position_bias else None,
             "length_bias": self.length_bias.to_dict() if self.length_bias else None,
+            "length_bias_humans": self.length_bias_humans.to_dict() if self.length_bias_humans else None,
             "cost_per_item_usd": self.cost_per_item_usd,
             "disagreements": list(self.disagreements),
         }
@@ -87,13 +91,14 @@ class JudgeValidation:
     def summary(self) -> str:
         lines = [f"judge {self.judge!r} against human labels on {self.n_items} items "
                  f"({self.level_of_measurement}, seed={self.seed}):"]
-        lines += [f"  {v.summary()}" for v in self.agreement.values()]
+        lines += [f"  {name}: {v.summary()}" for name, v in self.agreement.items()]
         if self.accuracy_vs_majority is not None:
             lines.append(f"  agreement with the human majority: {self.accuracy_vs_majority:.1%} "
                          f"({len(self.disagreements)} items differ)")
-        for b in (self.position_bias, self.length_bias):
+        for label, b in (("judge", self.position_bias), ("judge", self.length_bias),
+                         ("humans", self.length_bias_humans)):
             if b is not None:
-                lines.append(f"  {b.summary()}")
+                lines.append(f"  {label}: {b.summary()}")
         lines.append("  cost per judged item: " + (f"${self.cost_per_item_usd:.5f}" if self.cost_per_item_usd is not None
                                                   else "unknown (no price for the judge in the executor)"))
         return "\n".join(lines)
@@ -146,15 +151,24 @@ def position_bias(verdicts: Sequence[PairwiseVerdict], *, level: float = 0.95) -
     return BiasEstimate("position_first_wins", first_wins / sided, (float(ci.low), float(ci.high)), level, sided, 0.5)
 
 
-def length_bias(verdicts: Sequence[Any], *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> BiasEstimate | None:
-    """Correlation of the preference with the length difference (pairwise) or of the score with the length."""
+def length_bias(verdicts: Sequence[Any], *, n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+                labels: Mapping[str, Any] | None = None, scores: Mapping[Any, float] | None = None) -> BiasEstimate | None:
+    """Correlation of the preference with the length difference (pairwise) or of the score with the length.
+
+    With ``labels`` ({item: label}, e.g. the human majority) the preference is read from those labels instead of
+    the verdicts (pairwise labels a/b/tie; grader labels through ``scores``), over the same answers' lengths."""
     pair = [v for v in verdicts if isinstance(v, PairwiseVerdict)]
+    graded = [v for v in verdicts if isinstance(v, JudgeVerdict)]
+    if labels is not None:
+        pair = [v for v in pair if v.item_id in labels]
+        graded = [v for v in graded if v.item_id in labels and (scores or {}).get(labels[v.item_id]) is not None]
     if pair:
-        pref = np.array([{"a": 1.0, "b": -1.0}.get(v.winner, 0.0) for v in pair])
+        winners = [labels[v.item_id] if labels is not None else v.winner for v in pair]
+        pref = np.array([{"a": 1.0, "b": -1.0}.get(w, 0.0) for w in winners])
         diff = np.array([v.chars_a - v.chars_b for v in pair], dtype=float)
     else:
-        graded = [v for v in verdicts if isinstance(v, JudgeVerdict)]
-        pref = np.array([v.score for v in graded])
+        pref = np.array([float(scores[labels[v.item_id]]) if labels is not None and scores is not None else v.score
+                         for v in graded])
         diff = np.array([v.response_chars for v in graded], dtype=float)
     est = _corr(pref, diff)
     if not math.isfinite(est):
@@ -215,5 +229,7 @@ def validate_judge(
         judge=name, n_items=len(common), agreement=agreement, accuracy_vs_majority=accuracy,
         position_bias=position_bias(pair_verdicts, level=level) if pair_verdicts else None,
         length_bias=length_bias(mine, **kw) if mine else None,
+        length_bias_humans=length_bias(mine, labels=mv.labels, scores=getattr(judge, "scores", None), **kw)
+        if mine else None,
         cost_per_item_usd=cost, level=level, seed=seed, level_of_measurement=lvl, disagreements=differ,
     )
