@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bayesbench.builder import BuilderDataset, Guidelines, TestCase
-from bayesbench.builder._annotate import AnnotationProject, assign
+from bayesbench.builder._annotate import AnnotationProject, assign_items
 from bayesbench.errors import ConfigError, DatasetError
 
 GUIDE = Guidelines(task="Is the answer helpful?", rubric={"bad": "unhelpful", "ok": "partly", "good": "helpful"},
@@ -29,23 +29,23 @@ def _cases(n: int) -> list[TestCase]:
 def test_assignment_is_balanced_with_exact_overlap(n_items, annotators, overlap):
     ids = [f"i{k}" for k in range(n_items)]
     names = [f"a{k}" for k in range(annotators)]
-    plan = assign(ids, names, overlap=overlap, seed=3)
+    plan = assign_items(ids, names, overlap=overlap, seed=3)
     per_item = Counter(i for items in plan.values() for i in items)
     assert set(per_item) == set(ids) and set(per_item.values()) == {overlap}
     assert all(len(set(v)) == len(v) for v in plan.values())  # nobody labels an item twice
     loads = [len(v) for v in plan.values()]
     assert max(loads) - min(loads) <= 1 and sum(loads) == n_items * overlap
-    assert assign(ids, names, overlap=overlap, seed=3) == plan
-    assert assign(ids, names, overlap=overlap, seed=4) != plan
+    assert assign_items(ids, names, overlap=overlap, seed=3) == plan
+    assert assign_items(ids, names, overlap=overlap, seed=4) != plan
 
 
 def test_assignment_errors():
     with pytest.raises(ConfigError, match="`overlap` must be at most"):
-        assign(["x"], ["a", "b"], overlap=3)
+        assign_items(["x"], ["a", "b"], overlap=3)
     with pytest.raises(ConfigError, match="distinct names"):
-        assign(["x"], ["a", "a"])
+        assign_items(["x"], ["a", "a"])
     with pytest.raises(ConfigError, match="`overlap`"):
-        assign(["x"], ["a"], overlap=0)
+        assign_items(["x"], ["a"], overlap=0)
 
 
 def test_project_submit_progress_and_agreement(tmp_path):

@@ -6,7 +6,7 @@ is its own committed transaction (``synchronous=FULL``), so a label the page has
 or a kill of the server. Completed annotations export to JSONL / CSV (one row per label, the layout Label
 Studio-style and spreadsheet tools read) and import back, so labelling can also happen elsewhere.
 
-:func:`assign` gives every item to exactly ``overlap`` distinct annotators; each item goes to the annotators with
+:func:`assign_items` gives every item to exactly ``overlap`` distinct annotators; each item goes to the annotators with
 the fewest items so far (ties broken by a seeded shuffle), so loads differ by at most one.
 """
 
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS labels (item_id TEXT NOT NULL, annotator TEXT NOT NUL
 """
 
 
-def assign(item_ids: Sequence[str], annotators: Sequence[str], *, overlap: int = 2, seed: int = 0) -> dict[str, list[str]]:
+def assign_items(item_ids: Sequence[str], annotators: Sequence[str], *, overlap: int = 2, seed: int = 0) -> dict[str, list[str]]:
     """``{annotator: [item ids in the order to label them]}``: each item to ``overlap`` distinct annotators, loads
     balanced (they differ by at most one), seeded."""
     names = [str(a) for a in annotators]
@@ -163,7 +163,7 @@ class AnnotationProject:
         ids = [r[0] for r in rows]
         if len(set(ids)) != len(ids):
             raise DatasetError("annotation items must have distinct ids")
-        plan = assign(ids, annotators, overlap=overlap, seed=seed)
+        plan = assign_items(ids, annotators, overlap=overlap, seed=seed)
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(p)
         try:
