@@ -95,11 +95,14 @@ def test_annotator_labels_items_in_the_browser(served, browser):
     page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(base + "/")
+    response = page.goto(base + "/")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
     page.select_option("#annotator", "alice")
     page.click("#start")
     assert page.inner_text("#who") == "annotating as alice"
     assert page.inner_text("#progress") == "0 / 3 done"
+    # the style sheet loads under the strict CSP (no inline styles needed)
+    assert page.evaluate("() => getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(29, 53, 87)"
     # the guidelines are shown beside the item
     guide = page.inner_text("#guidelines")
     for text in ("general knowledge", "a single factual answer exists", "opinion questions are 'no'", "one fact"):
@@ -119,6 +122,7 @@ def test_annotator_labels_items_in_the_browser(served, browser):
         # saved as submitted: the row is in the SQLite file before the next page is shown
         assert ("alice", item_id, label) in _labels_on_disk(path)
         assert page.inner_text("#progress") == f"{n + 1} / 3 done"
+        assert page.get_attribute("#bar", "value") == str(n + 1)
     assert sorted(seen) == ["math", "opinion", "xss"]
     assert page.inner_text("#done").startswith("All your items are labelled")
     assert page.evaluate("() => window.__pwned === undefined") and dialogs == []
