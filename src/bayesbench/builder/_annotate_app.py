@@ -17,6 +17,7 @@ markup. Every submitted label is committed to the project's SQLite file before t
 import argparse
 import os
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,11 @@ def annotation_router(project: AnnotationProject | str | os.PathLike[str]) -> An
         return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP,
                                                                "X-Content-Type-Options": "nosniff"})
 
+    async def form(request: Any) -> dict[str, str]:
+        # the pages post application/x-www-form-urlencoded forms only: parsed here, no multipart parser needed
+        body = (await request.body()).decode("utf-8", "replace")
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
+
     def who(request: Any) -> str | None:
         name = request.cookies.get(COOKIE)
         return name if name in proj.annotators else None
@@ -144,8 +150,7 @@ def annotation_router(project: AnnotationProject | str | os.PathLike[str]) -> An
 
     @router.post("/login", name="annotation_login")
     async def login(request: fastapi.Request) -> Any:
-        form = await request.form()
-        name = str(form.get("annotator", ""))
+        name = (await form(request)).get("annotator", "")
         if name not in proj.annotators:
             return render(request, "login", status=400, annotator=None,
                           error=f"unknown annotator {name!r}; choose one of the list")
@@ -165,10 +170,9 @@ def annotation_router(project: AnnotationProject | str | os.PathLike[str]) -> An
         annotator = who(request)
         if annotator is None:
             return RedirectResponse(str(request.url_for("annotation_login_page")), status_code=303)
-        form = await request.form()
+        data = await form(request)
         try:
-            proj.submit(annotator, str(form.get("item_id", "")), str(form.get("label", "")),
-                        note=str(form.get("note", "")))
+            proj.submit(annotator, data.get("item_id", ""), data.get("label", ""), note=data.get("note", ""))
         except ConfigError as exc:
             return item_page(request, annotator, error=str(exc), status=400)
         return RedirectResponse(str(request.url_for("annotation_item")), status_code=303)
