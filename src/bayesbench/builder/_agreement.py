@@ -65,10 +65,11 @@ class AgreementResult:
     def summary(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.options.items() if v is not None)
         lo, hi = self.ci
+        interval = (f"{self.level:.0%} bootstrap CI [{lo:.3f}, {hi:.3f}]" if self.n_boot_valid
+                    else "no interval (n_boot=0 or no valid resample)")
         return (
-            f"{self.method}{f' ({opts})' if opts else ''}: {self.estimate:.3f}, {self.level:.0%} bootstrap CI "
-            f"[{lo:.3f}, {hi:.3f}] | {self.n_items} items, {self.n_annotators} annotators, "
-            f"{self.n_boot_valid}/{self.n_boot} valid resamples, seed={self.seed}"
+            f"{self.method}{f' ({opts})' if opts else ''}: {self.estimate:.3f}, {interval} | {self.n_items} items, "
+            f"{self.n_annotators} annotators, {self.n_boot_valid}/{self.n_boot} valid resamples, seed={self.seed}"
         )
 
 
