@@ -132,3 +132,21 @@ def test_import_checks_every_row_before_saving(tmp_path):
     with pytest.raises(ConfigError, match="`labels`"):
         AnnotationProject.create(tmp_path / "q.sqlite", [{"id": "a", "text": "A"}], annotators=["x"])
     assert Path(tmp_path / "q.sqlite").exists() is False
+
+
+def test_missing_web_stack_names_the_extra(monkeypatch, tmp_path):
+    from bayesbench.builder._annotate_app import annotation_router
+    from bayesbench.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    with pytest.raises(MissingDependencyError, match=r'pip install "bayesbench\[builder\]"'):
+        annotation_router(tmp_path / "whatever.sqlite")
+
+
+def test_ratings_from_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    from bayesbench.builder._agreement import krippendorff_alpha
+
+    df = pd.DataFrame({"ann": ["a", "b", "a", None], "bob": ["a", "b", "b", "a"]}, index=["i1", "i2", "i3", "i4"])
+    res = krippendorff_alpha(df, n_boot=0)
+    assert res.n_items == 3 and res.n_annotators == 2  # i4 has one label only

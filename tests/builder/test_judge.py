@@ -232,3 +232,28 @@ def test_fractional_judge_scores_on_the_continuous_path(fake_server):
     ranking = ranker.rank(problems, score_fn=judge)
     assert ranking.order[0] == "partial" and ranking.to_dict()["scored_by"]["kind"] == "llm_judge"
     assert "scores by LLM judge" in ranking.summary()
+
+
+def test_every_kind_of_judge_model():
+    """A sync function, an async function and a BaseLLM all work as judges (each through the executor)."""
+    from bayesbench.models import BaseLLM
+
+    def sync_judge(prompt: str) -> str:
+        return "VERDICT: right" if "Answer to grade:\nParis" in prompt else "VERDICT: wrong"
+
+    async def async_judge(prompt: str) -> str:
+        await asyncio.sleep(0)
+        return sync_judge(prompt)
+
+    class Local(BaseLLM):
+        def generate(self, prompt: str) -> str:
+            return sync_judge(prompt)
+
+    problem = CASES[0].to_problem()
+    for model in (sync_judge, async_judge, Local()):
+        judge = JudgeScorer(model, guidelines=GUIDE)
+        assert asyncio.run(judge(problem, "Paris")) == 1.0
+        assert asyncio.run(judge(problem, "Lyon")) == 0.0
+        assert judge.scoring_info()["judge_calls"] == 2 and judge.executor.calls_made == 2
+    assert JudgeScorer(sync_judge, guidelines=GUIDE).name == "judge:sync_judge"
+    assert JudgeScorer(Local(), guidelines=GUIDE).name == "judge:Local"
