@@ -361,7 +361,7 @@ def agreement_report(
         raise ConfigError(f"`threshold` must be in [0, 1], got {threshold!r}")
     lvl = check_level(level_of_measurement)
     r = Ratings.from_any(ratings, categories=categories)
-    kw = {"n_boot": n_boot, "level": level, "seed": seed}
+    kw: dict[str, Any] = {"n_boot": n_boot, "level": level, "seed": seed}
     stats = {"krippendorff_alpha": krippendorff_alpha(r, level_of_measurement=lvl, **kw)}
     per_item = r.counts().sum(axis=1)
     if per_item.min() >= 2 and per_item.min() == per_item.max() and r.n_items >= 2:

@@ -120,7 +120,10 @@ def majority_vote(
     r = Ratings.from_any(ratings, categories=categories)
     counts = r.counts()
     rng = np.random.default_rng(seed)
-    labels, confidence, posteriors, ties = {}, {}, {}, []
+    labels: dict[Any, Any] = {}
+    confidence: dict[Any, float | None] = {}
+    posteriors: dict[Any, dict[Any, float]] = {}
+    ties: list[Any] = []
     for item, row in zip(r.items, counts):
         total = int(row.sum())
         if total == 0:
@@ -169,7 +172,7 @@ def dawid_skene(
     if K < 2:
         raise DatasetError(f"Dawid–Skene needs at least two distinct labels, got {list(r.categories)!r}")
     codes = r.codes
-    labelled = (codes >= 0).any(axis=1)
+    labelled: np.ndarray = np.asarray((codes >= 0).any(axis=1))
     # one-hot labels: onehot[i, j, l] = 1 when annotator j gave item i label l
     onehot = np.zeros((r.n_items, J, K))
     ii, jj = np.nonzero(codes >= 0)
@@ -200,7 +203,9 @@ def dawid_skene(
             break
         prev = ll
     cats = r.categories
-    labels, confidence, posteriors = {}, {}, {}
+    labels: dict[Any, Any] = {}
+    confidence: dict[Any, float | None] = {}
+    posteriors: dict[Any, dict[Any, float]] = {}
     for n, item in enumerate(r.items):
         if not labelled[n]:
             labels[item], confidence[item], posteriors[item] = None, None, {}

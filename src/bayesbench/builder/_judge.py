@@ -342,7 +342,7 @@ class JudgeScorer(_Judge):
         async def run() -> list[JudgeVerdict]:
             return list(await asyncio.gather(*(self.grade(p, r, item_id=str(i)) for i, p, r in items)))
 
-        return run_sync(run)
+        return list(run_sync(run))
 
     def _judged(self) -> int:
         return len(self.verdicts)
@@ -410,7 +410,7 @@ class PairwiseJudge(_Judge):
         async def run() -> list[PairwiseVerdict]:
             return list(await asyncio.gather(*(self.compare(p, a, b, item_id=str(i)) for i, p, a, b in items)))
 
-        return run_sync(run)
+        return list(run_sync(run))
 
     def task(self, model_a: Any, model_b: Any, *, name_a: str | None = None,
              name_b: str | None = None) -> Callable[[Any], Any]:

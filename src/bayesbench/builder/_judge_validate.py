@@ -211,7 +211,7 @@ def validate_judge(
             cats.append(lab)
     joint = {i: dict(human_map[i]) for i in common}
     mv = majority_vote(joint, categories=cats, seed=seed)
-    kw = {"n_boot": n_boot, "level": level, "seed": seed}
+    kw: dict[str, Any] = {"n_boot": n_boot, "level": level, "seed": seed}
     pairs = {i: {"human_majority": mv.labels[i], "judge": judge_labels[i]} for i in common}
     agreement = {"kappa_vs_majority": cohens_kappa(pairs, categories=cats,
                                                    weights=None if lvl == "nominal" else "quadratic", **kw)}
