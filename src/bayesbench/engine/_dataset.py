@@ -5,6 +5,10 @@ the order it starts from is. So a pandas DataFrame is its rows (as records, not 
 and unordered collections (``set``, ``frozenset``, dict key/item views over sets...) are refused:
 their iteration order changes from one process to the next for the same seed.
 
+A dataset object may say what its problems are through a ``__bayesbench_problems__()`` method (a
+``bayesbench.builder.BuilderDataset`` does: its cases become problem dicts); the engine never imports the
+class, it only asks.
+
 A score is a number (Python or numpy bool/int/float, anything ``float()`` takes that is not text) inside ``score_range``. Text is never a
 score, even text that looks like a number: ``"1"`` is an answer, not a grade.
 """
@@ -38,7 +42,10 @@ def check_dataset(dataset: Any, what: str = "dataset") -> list[Any]:
         raise DatasetError(
             f"`{what}` must be a sequence of problems, got a single {type(dataset).__name__}; wrap it in a list"
         )
-    if _is_dataframe(dataset):  # pandas (or a look-alike): one problem per row
+    as_problems = getattr(dataset, "__bayesbench_problems__", None)
+    if callable(as_problems):  # a dataset object that knows its problems (bayesbench.builder.BuilderDataset)
+        problems = list(as_problems())
+    elif _is_dataframe(dataset):  # pandas (or a look-alike): one problem per row
         problems = list(dataset.to_dict("records"))
     elif isinstance(dataset, (cabc.Set, cabc.KeysView, cabc.ItemsView)) and not isinstance(dataset, cabc.Sequence):
         raise DatasetError(

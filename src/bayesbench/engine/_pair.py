@@ -98,6 +98,7 @@ class PairRun:
         self.decision: Any = None
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
+        self.scorer: Any = None  # the score or task function; an LLM judge reports itself in the result
 
     def _update(self, rows: list[tuple[int, float, float]]) -> tuple[list[float], list[float]]:
         ids = [i for i, _, _ in rows]
@@ -221,6 +222,7 @@ class PairRun:
             usage=self._usage(n),
             run_id=self.journal.run_id if self.journal is not None else None,
             resumed=bool(self.journal is not None and self.journal.resumed),
+            scored_by=_scored_by(self.scorer),
         )
 
     @property
@@ -244,6 +246,17 @@ class PairRun:
             if 0 < usage.calls <= total:
                 out["savings"][model] = report.savings(problems_used=usage.calls, problems_total=total)[model].to_dict()
         return out
+
+
+def _scored_by(scorer: Any) -> dict[str, Any] | None:
+    """An LLM judge's ``scoring_info()`` (see bayesbench.builder.JudgeScorer), else None."""
+    info = getattr(scorer, "scoring_info", None)
+    if not callable(info):
+        return None
+    try:
+        return dict(info())
+    except Exception:  # a broken report must not lose the run's result
+        return None
 
 
 def _update_many(posterior: Any, scores: Sequence[float]) -> None:
@@ -298,6 +311,7 @@ async def compare_async(
         settings, executor = ctx.settings, ctx.executor
         run = PairRun(name, problems, settings, posterior_factory, ctx)
         run.names = (model_a_name, model_b_name)
+        run.scorer = score_fn
 
         async def score_one(model_name: str, fn: Callable[..., Any], index: int) -> float:
             problem = problems[index]
@@ -344,6 +358,7 @@ async def run_task_async(
         settings, executor = ctx.settings, ctx.executor
         run = PairRun(name, problems, settings, posterior_factory, ctx)
         run.calls_per_record = 2
+        run.scorer = task_fn
 
         async def evaluate(index: int) -> tuple[int, float, float]:
             record = await executor.call(name, task_fn, problems[index], problem_id=str(index))

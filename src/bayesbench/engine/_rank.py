@@ -11,7 +11,7 @@ from ..execution import Executor
 from ..stats import RankingRace, paired_prob_a_beats_b
 from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
-from ._pair import _error_score, _update_many, apply_score_fn, as_model_callable
+from ._pair import _error_score, _scored_by, _update_many, apply_score_fn, as_model_callable
 from ._progress import Progress
 from ._results import RankedModel, RankingResult
 from ._run import RunContext
@@ -125,6 +125,7 @@ async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn
         if usage is not None:
             out.usage = usage.to_dict()
         out.run_id = ctx.run_id
+        out.scored_by = _scored_by(score_fn)
         return out
 
     progress = Progress("ranking", limit, enabled=verbose)

@@ -72,6 +72,9 @@ class TaskResult:
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
     resumed: bool = False
+    #: Who produced the scores when it was not a plain function: an LLM judge's ``scoring_info()`` (judge model,
+    #: mode, items judged, unparseable replies, cost per item). None for an ordinary score function.
+    scored_by: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -117,7 +120,7 @@ class TaskResult:
             + f"\n    {n}/{self.total_problems} problems used ({self.efficiency:.0%} saved){overshoot}; "
             f"{self.model_calls} model calls; stop: {self.stop_reason}; rule={self.rule}, seed={self.seed}; "
             f"P(A>B)={self.p_a_beats_b:.3f} (paired posterior, reported only)"
-        ) + usage_lines(self.usage, tasks=(self.name,))
+        ) + scored_by_line(self.scored_by) + usage_lines(self.usage, tasks=(self.name,))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,7 +152,24 @@ class TaskResult:
             "usage": self.usage,
             "run_id": self.run_id,
             "resumed": self.resumed,
+            "scored_by": self.scored_by,
         }
+
+
+def scored_by_line(scored_by: dict[str, Any] | None) -> str:
+    """One line saying the scores came from an LLM judge (empty for an ordinary score function)."""
+    if not scored_by:
+        return ""
+    cost = scored_by.get("cost_per_item_usd")
+    line = (f"\n    scores by LLM judge {scored_by.get('judge')!r} ({scored_by.get('mode')}): "
+            f"{scored_by.get('judged', 0)} items judged, {scored_by.get('judge_calls', 0)} judge calls "
+            f"({scored_by.get('cached_calls', 0)} cached), {scored_by.get('unparseable_replies', 0)} unparseable "
+            "replies retried")
+    if scored_by.get("position_swapped"):
+        line += f", both orders asked ({scored_by.get('ties_from_disagreement', 0)} order disagreements -> ties)"
+    if cost is not None:
+        line += f", ${cost:.5f} per item"
+    return line
 
 
 _INTERVALS = {
@@ -316,6 +336,8 @@ class RankingResult:
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
+    #: An LLM judge's ``scoring_info()`` when the scores came from one (see TaskResult.scored_by), else None.
+    scored_by: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -343,7 +365,7 @@ class RankingResult:
             f"Calls: {self.calls_used} of {self.calls_exhaustive} exhaustive ({self.efficiency:.0%} saved), "
             f"stop: {self.stop_reason}, rule={self.rule}, goal={self.goal}, seed={self.seed}"
         )
-        return "\n".join(lines)
+        return "\n".join(lines) + scored_by_line(self.scored_by)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -373,6 +395,7 @@ class RankingResult:
             "pairwise": self.pairwise,
             "usage": self.usage,
             "run_id": self.run_id,
+            "scored_by": self.scored_by,
         }
 
     def to_dataframe(self) -> Any:
