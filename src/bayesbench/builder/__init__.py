@@ -15,6 +15,7 @@ from ._dataset import BuilderDataset, ChangeEntry
 from ._dedup import DedupResult, Duplicate, deduplicate, normalize_text
 from ._export import (
     RawDataWarning,
+    export_inspect_jsonl,
     export_jsonl,
     export_lm_eval,
     from_hf,
@@ -57,6 +58,7 @@ __all__ = [
     "collect_logs",
     "deduplicate",
     "evaluate_detector",
+    "export_inspect_jsonl",
     "export_jsonl",
     "export_lm_eval",
     "from_hf",

@@ -74,7 +74,7 @@ class DedupResult:
     @property
     def counts(self) -> dict[str, int]:
         exact = sum(d.kind == "exact" for d in self.removed)
-        return {"examined": self.n, "exact": exact, "near": len(self.removed) - exact, "kept": len(self.dataset)}
+        return {"examined": self.n, "exact": exact, "near": len(self.removed) - exact, "kept": self.n - len(self.removed)}
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "n": self.n, "seed": self.seed, "threshold": self.threshold,

@@ -144,6 +144,23 @@ def to_inspect(dataset: BuilderDataset) -> Any:
     return MemoryDataset(samples, name=dataset.name)
 
 
+def export_inspect_jsonl(dataset: BuilderDataset, path: str | os.PathLike[str]) -> Path:
+    """The samples of :func:`to_inspect` as JSONL (``id``, ``input``, ``target``, ``metadata``), the file format
+    ``inspect_ai.dataset.json_dataset(path)`` reads with its default fields; no ``inspect_ai`` needed to write."""
+    check_privacy(dataset, "export_inspect_jsonl")
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("w", encoding="utf-8") as fh:
+        for case in dataset:
+            meta = case.to_dict()
+            meta.pop("id")
+            meta.pop("input")
+            row = {"id": case.id, "input": case.text, "target": list(case.answers),
+                   "metadata": {"bayesbench_case": meta, "input_is_json": not isinstance(case.input, str)}}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return p
+
+
 def from_inspect(inspect_dataset: Any, *, name: str | None = None) -> BuilderDataset:
     """A ``BuilderDataset`` from an Inspect dataset: the exact inverse of :func:`to_inspect`; other datasets'
     samples become cases with ``expected`` = the first target and ``references`` = the rest."""
