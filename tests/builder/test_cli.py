@@ -53,7 +53,7 @@ def test_the_walk_from_queries_to_every_export(tmp_path: Path, queries: Path) ->
     assert salt not in stored and "bob@example.com" not in stored and "4111" not in stored
     for fmt, out in (("jsonl", "x.jsonl"), ("hf", "hf"), ("inspect", "ins.jsonl"), ("lm-eval", "lm")):
         r = _cli("build", "export", "built", "--format", fmt, "--out", out, cwd=tmp_path)
-        assert r.returncode == 0 and f"exported 3 case(s) of 'built'" in r.stdout, (fmt, r.stderr)
+        assert r.returncode == 0 and "exported 3 case(s) of 'built'" in r.stdout, (fmt, r.stderr)
     ds = BuilderDataset.load(tmp_path / "built")
     assert BuilderDataset.load(tmp_path / "x.jsonl").cases == ds.cases
     assert (tmp_path / "lm" / "built.yaml").exists() and (tmp_path / "hf" / "dataset_info.json").exists()
@@ -104,3 +104,20 @@ def test_generate_through_the_fake_server(tmp_path: Path, queries: Path, fake_se
     code = main(["build", "generate", str(tmp_path / "d"), "--model", "gpt-4o-mini", "--base-url",
                  fake_server.openai_base_url, "--template", "More about {topic}", "--topic", "x"])
     assert code == 3 and len(BuilderDataset.load(tmp_path / "d")) == len(ds)
+
+
+def test_the_sample_log_the_readme_uses(tmp_path: Path, capsys) -> None:
+    """tests/builder/data/support_queries.jsonl (copied to examples/ for the README): one exact and one near
+    duplicate of the password question, and an email, a card, a phone, an IBAN, an API key and an IP to scrub."""
+    sample = Path(__file__).with_name("data") / "support_queries.jsonl"
+    built = str(tmp_path / "built")
+    assert main(["build", "collect", built, "--from", str(sample), "--field", "input=query", "--field",
+                 "expected=answer", "--domain", "support"]) == 0
+    assert main(["build", "dedup", built, "--threshold", "0.75", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{"):])["counts"] == {"examined": 18, "exact": 1, "near": 1, "kept": 16}
+    assert main(["build", "anonymize", built, "--engine", "regex", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{"):])["counts"] == {"API_KEY": 1, "CREDIT_CARD": 1, "EMAIL": 1, "IBAN": 1,
+                                                           "IP_ADDRESS": 1, "PHONE": 1}
+    assert main(["build", "export", built, "--format", "lm-eval", "--out", str(tmp_path / "lm")]) == 0

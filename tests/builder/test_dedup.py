@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 
 import pytest
+from tests._shared import require_or_skip
 
 from bayesbench.builder import BuilderDataset, TestCase, deduplicate, normalize_text
 from bayesbench.errors import ConfigError
@@ -23,7 +25,7 @@ def test_exact_duplicates_after_normalisation_and_counts() -> None:
 
 
 def test_near_duplicates_are_found_and_distinct_questions_kept() -> None:
-    pytest.importorskip("datasketch")
+    require_or_skip(importlib.util.find_spec("datasketch") is not None, 'pip install "bayesbench[builder]"')
     base = [
         "How do I reset my password if I no longer have access to my email account?",
         "Can I get a refund for an annual subscription that I bought three days ago?",
@@ -48,7 +50,7 @@ def test_near_dedup_matches_brute_force_jaccard_on_a_seeded_corpus() -> None:
     """Seeded simulation: 200 distinct questions and 100 copies with 1-3 character edits. Brute force says which
     copies are within Jaccard >= 0.7 of their original; MinHash LSH must find >= 97% of those (the banding may miss
     a pair: Monte-Carlo tolerance) and never remove an original or a copy below the threshold."""
-    pytest.importorskip("datasketch")
+    require_or_skip(importlib.util.find_spec("datasketch") is not None, 'pip install "bayesbench[builder]"')
     from bayesbench.builder._dedup import jaccard, shingles
 
     rng = random.Random(7)

@@ -77,7 +77,8 @@ def test_inspect_round_trip() -> None:
 
 
 def test_lm_eval_task_yaml_and_data(tmp_path) -> None:
-    yaml = pytest.importorskip("yaml")  # PyYAML comes with datasets; the writer itself needs nothing
+    require_or_skip(importlib.util.find_spec("yaml") is not None, "PyYAML (a dependency of datasets) reads the YAML")
+    import yaml  # the writer itself needs nothing
     ds = _dataset()
     path = export_lm_eval(ds, tmp_path / "lm", prompt="Question: {{input}}\nAnswer:")
     config = yaml.safe_load(path.read_text())
