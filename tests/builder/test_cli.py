@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -57,11 +58,9 @@ def test_the_walk_from_queries_to_every_export(tmp_path: Path, queries: Path) ->
     ds = BuilderDataset.load(tmp_path / "built")
     assert BuilderDataset.load(tmp_path / "x.jsonl").cases == ds.cases
     assert (tmp_path / "lm" / "built.yaml").exists() and (tmp_path / "hf" / "dataset_info.json").exists()
-    try:
+    if importlib.util.find_spec("inspect_ai") is not None or os.environ.get("CI") == "true":  # CI installs it
         from inspect_ai.dataset import json_dataset
-    except ImportError:
-        json_dataset = None
-    if json_dataset is not None:
+
         from bayesbench.builder import from_inspect
 
         assert from_inspect(json_dataset(str(tmp_path / "ins.jsonl"))).cases == ds.cases
