@@ -120,3 +120,12 @@ def test_the_sample_log_the_readme_uses(tmp_path: Path, capsys) -> None:
     assert json.loads(out[out.index("{"):])["counts"] == {"API_KEY": 1, "CREDIT_CARD": 1, "EMAIL": 1, "IBAN": 1,
                                                            "IP_ADDRESS": 1, "PHONE": 1}
     assert main(["build", "export", built, "--format", "lm-eval", "--out", str(tmp_path / "lm")]) == 0
+    guide = tmp_path / "guidelines.json"
+    guide.write_text(json.dumps({"task": "Is the answer right?", "rubric": {"0": "wrong", "1": "right"},
+                                 "scale": "ordinal", "criteria": ["names the menu path"]}))
+    assert main(["build", "collect", built, "--guidelines", str(guide)]) == 0
+    ds = BuilderDataset.load(built)
+    assert ds.guidelines.labels == ["0", "1"] and ds.changelog[-1].action == "guidelines"
+    guide.write_text(json.dumps({"task": "x", "scale": "ratio"}))
+    assert main(["build", "collect", built, "--guidelines", str(guide)]) == 2
+    assert "`scale` must be one of" in capsys.readouterr().err

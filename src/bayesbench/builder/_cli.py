@@ -66,6 +66,8 @@ def add_build_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--tag", action="append", default=[], help="tag every collected case (repeatable)")
     c.add_argument("--name", help="dataset name (default: the folder name)")
     c.add_argument("--separator", default="|", help="splits text references/tags in CSV cells (default |)")
+    c.add_argument("--guidelines", metavar="JSON", help="annotation guidelines to store with the dataset: a JSON "
+                   "object with task, criteria, rubric, scale, examples, edge_cases")
 
     g = sub.add_parser("generate", help="add model-generated (synthetic) candidates to DIR")
     g.add_argument("dir")
@@ -140,12 +142,27 @@ def _salt(path: str | None) -> str | None:
     return salt
 
 
+def _guidelines(path: str) -> Any:
+    from ._schema import Guidelines
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"guidelines file {path!r} does not exist")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path}: the guidelines must be one JSON object, got {type(data).__name__}")
+    return Guidelines.from_dict(data)
+
+
 def _collect(args: argparse.Namespace) -> int:
     from ._collect import collect_expert, collect_hf, collect_logs
     from ._dataset import MANIFEST_FILE, BuilderDataset
 
-    if not args.sources and not args.hf:
-        raise ConfigError("`collect` needs at least one --from FILE or --hf SOURCE")
+    if not args.sources and not args.hf and not args.guidelines:
+        raise ConfigError("`collect` needs at least one --from FILE or --hf SOURCE (or --guidelines JSON)")
     folder = Path(args.dir)
     ds = _load(args.dir) if (folder / MANIFEST_FILE).exists() else BuilderDataset(args.name or folder.name)
     fields = _fields(args.field)
@@ -159,6 +176,8 @@ def _collect(args: argparse.Namespace) -> int:
         cases = collect_hf(args.hf, split=args.split, data_files=args.data_files, limit=args.limit, **common)
         ds.add(cases, detail=f"collected {len(cases)} case(s) from Hugging Face dataset {args.hf} ({args.split})")
         print(f"collected {len(cases)} case(s) from {args.hf}")
+    if args.guidelines:
+        ds.set_guidelines(_guidelines(args.guidelines), reason=f"guidelines from {args.guidelines}")
     ds.save(folder)
     print(ds.summary())
     return EXIT_OK
