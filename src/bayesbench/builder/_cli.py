@@ -45,8 +45,9 @@ def _fields(pairs: list[str] | None) -> dict[str, str] | None:
 
 
 def add_build_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("build", help="build a benchmark dataset from logs, expert files and models",
-                              description=__doc__.split("\n\n")[0])
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "build", help="build a benchmark dataset from logs, expert files and models",
+        description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="build_command", metavar="{collect,generate,dedup,anonymize,export,info}")
     sub.required = True
 

@@ -117,6 +117,7 @@ async def generate_candidates_async(
         raise ConfigError(f"`samples_per_seed` must be a positive integer, got {samples_per_seed!r}")
     if max_candidates is not None and (not isinstance(max_candidates, int) or max_candidates < 1):
         raise ConfigError(f"`max_candidates` must be a positive integer or None, got {max_candidates!r}")
+    parser: Callable[[str], list[dict[str, Any]]]
     if isinstance(parse, str):
         if parse not in PARSERS:
             raise ConfigError(f"`parse` must be one of {', '.join(PARSERS)} or a function text -> list of dicts, "
@@ -215,6 +216,7 @@ def generate_candidates(
     """
     from ..engine import run_sync
 
-    return run_sync(lambda: generate_candidates_async(
+    result: GenerationResult = run_sync(lambda: generate_candidates_async(
         model, seeds, template=template, samples_per_seed=samples_per_seed, parse=parse, domain=domain, tags=tags,
         max_candidates=max_candidates, executor=executor, model_name=model_name, seed=seed))
+    return result

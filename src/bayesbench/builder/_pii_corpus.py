@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ LAST = ["Smith", "Garcia", "Chen", "Khan", "Ivanova", "Martinez", "Hassan", "Mur
         "Brown", "Miller", "Wilson", "Taylor", "Becker", "Novak", "Fischer", "Anderson"]
 DOMAINS = ["gmail.com", "outlook.com", "yahoo.co.uk", "acme-corp.com", "mail.example.org", "uni-berlin.de",
            "proton.me", "company.fr"]
-IBAN_COUNTRIES = {"DE": 18, "GB": (4, 14), "FR": 23, "NL": (4, 10), "ES": 20, "IT": (1, 22), "BE": 12, "AT": 16}
+IBAN_COUNTRIES: dict[str, int | tuple[int, int]] = {"DE": 18, "GB": (4, 14), "FR": 23, "NL": (4, 10), "ES": 20, "IT": (1, 22), "BE": 12, "AT": 16}
 
 TEMPLATES = [
     "Hi, this is {PERSON}. Please send the invoice to {EMAIL}.",
@@ -112,7 +112,9 @@ def _iban(rng: random.Random) -> str:
 
 
 def _phone(rng: random.Random) -> str:
-    d = lambda n: "".join(rng.choice(string.digits) for _ in range(n))  # noqa: E731
+    def d(n: int) -> str:
+        return "".join(rng.choice(string.digits) for _ in range(n))
+
     return rng.choice([
         f"+1 ({rng.randint(201, 989)}) {d(3)}-{d(4)}", f"+1 {rng.randint(201, 989)}-{d(3)}-{d(4)}",
         f"({rng.randint(201, 989)}) {d(3)}-{d(4)}", f"{rng.randint(201, 989)}-{d(3)}-{d(4)}",
@@ -171,7 +173,7 @@ def _order(rng: random.Random) -> str:
             return n if rng.random() < 0.5 else f"A-{n[:8]}"
 
 
-def _value_makers(rng: random.Random, first: str, last: str) -> dict[str, Any]:
+def _value_makers(rng: random.Random, first: str, last: str) -> dict[str, Callable[[], str]]:
     person = f"{first} {last}"
     return {
         "PERSON": lambda: person, "PERSON_LOWER": lambda: person.lower(), "EMAIL": lambda: _email(rng, first, last),
