@@ -65,6 +65,13 @@ def test_bad_arguments() -> None:
         generate_candidates(fn, [], template="about {topic}")
     with pytest.raises(ConfigError, match="parse"):
         generate_candidates(fn, ["a"], template="about {topic}", parse="yaml")
+    from bayesbench.builder import TestCase
+
+    seen = []
+    para = generate_candidates(lambda prompt: seen.append(prompt) or "Where's my order?",
+                               [TestCase(input="Where is my order?", domain="shipping")],
+                               template="Paraphrase this {domain} question: {input}")
+    assert seen == ["Paraphrase this shipping question: Where is my order?"] and para.cases[0].synthetic
     capped = generate_candidates(lambda prompt: "a\nb\nc", ["x", "y", "z"], template="{topic}", max_candidates=4)
     assert len(capped.cases) == 4 and capped.calls == 2
 

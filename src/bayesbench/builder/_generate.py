@@ -132,7 +132,10 @@ async def generate_candidates_async(
     wanted = _template_fields(template)
     prompts = []
     for i, s in enumerate(seeds):
-        values = dict(s) if isinstance(s, Mapping) else {"seed": s, "topic": s}
+        if isinstance(s, TestCase):  # an existing case, e.g. a real query to paraphrase: its fields fill the template
+            values = {**s.to_problem(), "input": s.text, "seed": s.text, "topic": s.domain or ""}
+        else:
+            values = dict(s) if isinstance(s, Mapping) else {"seed": s, "topic": s}
         missing = [f for f in wanted if f not in values]
         if missing:
             raise ConfigError(f"seed #{i} has no value for the template field(s) {missing}; a plain seed fills "
@@ -202,7 +205,9 @@ def generate_candidates(
     """Ask ``model`` for candidate test cases, one prompt per seed: ``template.format(**seed)``.
 
     model: any bayesbench model (an adapter such as ``openai_model(...)``, or a function ``prompt -> text``).
-    seeds: topics (a plain value fills ``{topic}`` and ``{seed}``) or dicts whose keys fill the template.
+    seeds: topics (a plain value fills ``{topic}`` and ``{seed}``), dicts whose keys fill the template, or
+        :class:`TestCase` objects (``{input}``, ``{expected}``, ``{domain}``... e.g. "Paraphrase: {input}").
+        The prompts go to the model: anonymise real queries first when the model is not local.
     template: e.g. ``"Write 3 short customer questions about {topic}, one per line."``.
     samples_per_seed: calls per seed, default 1 (with temperature 0 more samples repeat the answer; they are
         cached apart, by the sample number).
