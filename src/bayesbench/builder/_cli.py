@@ -225,7 +225,7 @@ def _dedup(args: argparse.Namespace) -> int:
 def _anonymize(args: argparse.Namespace) -> int:
     from ._anonymize import anonymize
 
-    if args.salt_file and Path(args.salt_file).resolve().parent == Path(args.out or args.dir).resolve():
+    if args.salt_file and Path(args.salt_file).resolve().is_relative_to(Path(args.out or args.dir).resolve()):
         raise ConfigError("`--salt-file` must be outside the dataset folder: the salt must not travel with the data")
     result = anonymize(_load(args.dir), engine=args.engine, salt=_salt(args.salt_file))
     result.dataset.save(args.out or args.dir)
