@@ -58,6 +58,8 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.7, help="Jaccard threshold (default 0.7)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    # warm up: the first call imports datasketch (and numpy/scipy under it); not part of either timing
+    deduplicate(BuilderDataset("warm", [TestCase(input="warm up one"), TestCase(input="warm up two")]))
     print(f"{'n':>6} {'brute s':>9} {'minhash s':>10} {'speed-up':>9} {'dups (brute)':>13} {'found':>7} "
           f"{'recall':>7}")
     for n in (int(x) for x in args.sizes.split(",")):
