@@ -68,6 +68,20 @@ def test_missing_fields_name_the_line(tmp_path) -> None:
         collect_logs(tmp_path / "nope.jsonl")
 
 
+def test_chat_transcripts_and_values_that_are_not_json(tmp_path) -> None:
+    from bayesbench.builder._collect import cases_from_records
+
+    log = tmp_path / "chat.jsonl"
+    _write_jsonl(log, [{"messages": [{"role": "user", "content": "Hi, where is my parcel?"}]}])
+    case = collect_logs(log, fields={"input": "messages"})[0]
+    assert json.loads(case.input) == [{"role": "user", "content": "Hi, where is my parcel?"}]
+    assert collect_logs(log, fields={"input": "messages.0.content"})[0].input == "Hi, where is my parcel?"
+    with pytest.raises(DatasetError, match=r"src row 0: .*JSON-serialisable.*keep_unmapped=False"):
+        cases_from_records(iter([(0, {"input": "q", "blob": object()})]), source="src", kind="hf")
+    assert cases_from_records(iter([(0, {"input": "q", "blob": object()})]), source="src", kind="hf",
+                              keep_unmapped=False)[0].metadata == {}
+
+
 def test_collected_cases_build_a_dataset_with_stable_ids(tmp_path) -> None:
     log = tmp_path / "q.jsonl"
     _write_jsonl(log, [{"query": "a question"}, {"query": "a question"}, {"query": "another"}])

@@ -123,7 +123,9 @@ def _case(record: Mapping[str, Any], mapping: Mapping[str, str], provenance: Pro
         raise DatasetError(f"{where}: the input field {mapping['input']!r} {state} (fields found: "
                            f"{', '.join(map(str, record)) or 'none'}); fix the record or map another field with "
                            "fields={'input': ...}")
-    if not isinstance(text, (str, Mapping)):
+    if isinstance(text, (list, tuple)):  # e.g. a chat transcript: keep its content readable, not a Python repr
+        text = json.dumps(text, ensure_ascii=False)
+    elif not isinstance(text, (str, Mapping)):
         text = str(text)
     values = {name: _get(record, src)[1] for name, src in mapping.items() if name != "input"}
     used = {src.split(".")[0] for src in mapping.values()}
@@ -144,7 +146,8 @@ def _case(record: Mapping[str, Any], mapping: Mapping[str, str], provenance: Pro
             id=str(values["id"]) if values.get("id") not in (None, "") else "",
         )
     except DatasetError as exc:
-        raise DatasetError(f"{where}: {exc}") from None
+        hint = " (or pass keep_unmapped=False to drop the unmapped fields)" if "`metadata`" in str(exc) else ""
+        raise DatasetError(f"{where}: {exc}{hint}") from None
 
 
 def cases_from_records(records: Iterator[tuple[int, Mapping[str, Any]]], *, source: str, kind: str,
