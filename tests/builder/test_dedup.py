@@ -6,10 +6,10 @@ import importlib.util
 import random
 
 import pytest
-from tests._shared import require_or_skip
 
 from bayesbench.builder import BuilderDataset, TestCase, deduplicate, normalize_text
 from bayesbench.errors import ConfigError
+from tests._shared import require_or_skip
 
 
 def test_exact_duplicates_after_normalisation_and_counts() -> None:

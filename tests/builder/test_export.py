@@ -7,7 +7,6 @@ import json
 import warnings
 
 import pytest
-from tests._shared import require_or_skip
 
 from bayesbench import BayesianBenchmark, BayesianRanker, benchmark, suite
 from bayesbench.builder import (
@@ -27,6 +26,7 @@ from bayesbench.builder import (
     to_inspect,
 )
 from bayesbench.errors import DatasetError
+from tests._shared import require_or_skip
 
 
 def _dataset() -> BuilderDataset:
