@@ -57,6 +57,9 @@ def test_regex_finds_each_type_and_skips_look_alikes() -> None:
                      ("192.168.10.7", "IP_ADDRESS"), ("2001:db8::8a2e:370:7334", "IP_ADDRESS"),
                      ("https://app.example.com/reset?token=abcDEF123456", "URL"),
                      ("sk-proj-abcdefghijklmnopqrstuvwx", "API_KEY"), ("AKIAIOSFODNN7EXAMPLE", "API_KEY")}
+    keys = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcDEF123, xoxb-123456789012-abcdefghijklmnop"
+    assert [(keys[s.start:s.end], s.entity) for s in det.detect(keys)] == [
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcDEF123", "API_KEY"), ("xoxb-123456789012-abcdefghijklmnop", "API_KEY")]
     benign = ("Order 4111111111111112 (fails Luhn), see https://docs.example.com/guide?page=2, "
               "IBAN-like GB00 WEST 1234 5698 7654 32, 999.1.1.1, at 10:30:00, price $49.99 on 2024-03-15.")
     assert det.detect(benign) == []
