@@ -24,13 +24,13 @@ from .errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_ALERT = 4  # `bayesbench monitor check`: a monitor is in alert (a CI job gates on it)
-SUBCOMMANDS = ("replay", "demo", "run", "estimate", "monitor")
 COMMANDS_EPILOG = """commands:
   bayesbench FILE.py [flags]        run a benchmark file (same as `bayesbench run FILE.py`)
   bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
   bayesbench demo                   two small local LLMs head to head on HellaSwag
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
   bayesbench monitor run|check CFG  scheduled evaluations with anytime-valid regression alerts (docs/monitoring.md)
+  bayesbench build collect DIR ...  build a dataset: collect, generate, dedup, anonymize, export, info
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -281,20 +281,24 @@ def _cmd_demo(argv: Sequence[str]) -> int:
     return int(demo_main(list(argv)) or 0)
 
 
-def _cmd_estimate(argv: Sequence[str]) -> int:
-    from .history._cli import add_estimate_parser, run_estimate
+#: Subcommands whose parser and handler live with their package: name -> (module, add_parser, run). Each module's
+#: ``add_<name>_parser(subparsers)`` adds the subcommand; ``run_<name>(args)`` runs it and returns the exit code.
+DELEGATED = {
+    "estimate": ("bayesbench.history._cli", "add_estimate_parser", "run_estimate"),
+    "monitor": ("bayesbench.monitor._cli", "add_monitor_parser", "run_monitor"),
+    "build": ("bayesbench.builder._cli", "add_build_parser", "run_build"),
+}
+SUBCOMMANDS = ("replay", "demo", "run", *DELEGATED)
 
+
+def _delegate(command: str, argv: Sequence[str]) -> int:
+    import importlib
+
+    module, add, run = DELEGATED[command]
+    mod = importlib.import_module(module)  # imported on use: `bayesbench --help` stays fast
     parser = argparse.ArgumentParser(prog="bayesbench")
-    add_estimate_parser(parser.add_subparsers(dest="command"))
-    return run_estimate(parser.parse_args(["estimate", *argv]))
-
-
-def _cmd_monitor(argv: Sequence[str]) -> int:
-    from .monitor._cli import add_monitor_parser, run_monitor
-
-    parser = argparse.ArgumentParser(prog="bayesbench")
-    add_monitor_parser(parser.add_subparsers(dest="command"))
-    return run_monitor(parser.parse_args(["monitor", *argv]))
+    getattr(mod, add)(parser.add_subparsers(dest="command"))
+    return int(getattr(mod, run)(parser.parse_args([command, *argv])))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,8 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (sys.stdout if argv else sys.stderr).write(_run_parser("bayesbench").format_help())
         return EXIT_OK if argv else EXIT_INPUT
     command, rest = (argv[0], argv[1:]) if argv[0] in SUBCOMMANDS else ("run", argv)
-    handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate,
-                "monitor": _cmd_monitor}
+    handlers: dict[str, Any] = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo}
+    handlers.update({name: (lambda rest, name=name: _delegate(name, rest)) for name in DELEGATED})
     try:
         if command == "run" and argv[0] != "run":
             return _cmd_run(rest, prog="bayesbench")

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    return subprocess.run([sys.executable, "-m", "bayesbench.builder._annotation_cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bayesbench.cli", "build", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 
 

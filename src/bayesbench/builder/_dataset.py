@@ -120,9 +120,10 @@ class BuilderDataset(Sequence[TestCase]):
         return iter(list(self._cases))
 
     def __contains__(self, item: object) -> bool:
+        """``"c-…" in ds`` asks for an id; ``case in ds`` for an equal case."""
         if isinstance(item, str):
             return item in self._index
-        return isinstance(item, TestCase) and self._index.get(item.id) is not None and self.get(item.id) == item
+        return isinstance(item, TestCase) and item.id in self._index and self.get(item.id) == item
 
     def __repr__(self) -> str:
         return f"BuilderDataset(name={self.name!r}, n={len(self)}, version={self.version!r})"
