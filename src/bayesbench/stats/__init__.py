@@ -21,6 +21,15 @@ from ._effects import EffectSize, cohens_d, cohens_h, interpret_effect
 from ._intervals import Interval, bootstrap_interval, clopper_pearson_interval, t_interval, wilson_interval
 from ._multiplicity import AdjustedPValues, adjust_p_values
 from ._posteriors import BetaPosterior, DirichletPosterior, GammaPosterior, NormalPosterior, Posterior
+from ._power import (
+    PowerResult,
+    mcnemar_detectable_gap,
+    mcnemar_power,
+    mcnemar_sample_size,
+    paired_cells,
+    two_proportion_power,
+    two_proportion_sample_size,
+)
 from ._ranking import RankingRace
 from ._rules import (
     FixedNTest,
@@ -53,6 +62,7 @@ __all__ = [
     "PairedTestResult",
     "Posterior",
     "PosteriorThresholdTest",
+    "PowerResult",
     "RankingRace",
     "RepeatedRunsSummary",
     "Status",
@@ -66,12 +76,18 @@ __all__ = [
     "fixed_n_paired_test",
     "interpret_effect",
     "make_pair_test",
+    "mcnemar_detectable_gap",
+    "mcnemar_power",
+    "mcnemar_sample_size",
     "mcnemar_test",
+    "paired_cells",
     "paired_prob_a_beats_b",
     "paired_t_test",
     "permutation_test",
     "repeated_runs",
     "t_interval",
+    "two_proportion_power",
+    "two_proportion_sample_size",
     "wilcoxon_test",
     "wilson_interval",
 ]
