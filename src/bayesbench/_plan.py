@@ -254,9 +254,9 @@ def simulate_ranking(settings: RunSettings, acc: dict[str, float], horizon: int,
         claims = set(race.claims())
         wrong = any(acc[a] <= acc[b] for a, b in claims)
         strict = [(a, b) for i, a in enumerate(order) for b in order[i + 1:] if acc[a] > acc[b]]
-        complete = all(c in claims for c in strict) if settings.goal == "rank" else \
-            any(a == order[0] for a, _ in claims) and all((order[0], b) in claims for b in order[1:]
-                                                          if acc[order[0]] > acc[b])
+        if settings.goal == "top1":  # only "the best beats every model it is better than" is asked for
+            strict = [(a, b) for a, b in strict if a == order[0]]
+        complete = all(c in claims for c in strict)
         stops.append(stop)
         calls.append(used)
         status.append("wrong" if wrong else "correct" if complete else "incomplete")
@@ -462,7 +462,6 @@ def detectable_gap(result: Any = None, *, n: int | None = None, base_rate: float
     if result is not None:
         n = n if n is not None else int(result.problems_tested)
         if base_rate is None:
-            lo, hi = getattr(result, "score_range", (0.0, 1.0))
             base_rate = float(min(result.mean_a, result.mean_b))
         observed = float(result.mean_a - result.mean_b)
         confidence = confidence if confidence is not None else float(result.confidence)

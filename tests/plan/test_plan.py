@@ -153,3 +153,15 @@ def test_the_cli(tmp_path) -> None:
     bad = subprocess.run([*cmd, "--gap", "0.2", "--base-rate", "1.5"], capture_output=True, text=True, timeout=120,
                          env=env)
     assert bad.returncode == 2 and "base_rate" in bad.stderr
+
+
+def test_ranking_plans_rank_and_top1() -> None:
+    acc = {"a": 0.85, "b": 0.6, "c": 0.55}
+    full = bayesbench.plan(accuracies=acc, n_sims=60, n_problems=2000)
+    top = bayesbench.plan(accuracies=acc, goal="top1", n_sims=60, n_problems=2000)
+    assert full.kind == top.kind == "ranking" and top.settings["goal"] == "top1"
+    # the best model is far ahead, b vs c is close: finding only the top model is much cheaper
+    assert top.sequential["expected_calls"] < 0.7 * full.sequential["expected_calls"]
+    assert top.sequential["p_correct"] >= 0.9 and top.sequential["p_wrong"] <= 0.05
+    assert full.fixed["problems"] == mcnemar_sample_size(0.6, 0.55, alpha=0.05 / 3).n
+    assert "ranking of a=0.850" in full.summary()
