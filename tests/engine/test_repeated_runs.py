@@ -70,6 +70,9 @@ def test_n_runs_makes_real_calls_per_run_and_a_rerun_hits_the_cache(fake_server,
     rep = result.repeats
     assert rep["n_runs"] == 3 and {"a", "b"} <= set(rep["models"]) and "difference" in rep
     assert rep["models"]["a"]["sigma2_run"] > 0  # sampling made the runs differ
+    boot = rep["difference"]["bootstrap"]  # the cluster bootstrap (problems resampled), seeded by the run's seed
+    assert boot["seed"] == 4 and boot["low"] < result.difference < boot["high"]
+    assert boot["se"] == pytest.approx(rep["difference"]["se"], rel=0.3)
     assert "between-run variance" in result.summary()
     json.dumps(result.to_dict())
     store.close()

@@ -75,16 +75,25 @@ def repeats_report(run_scores: Mapping[str, Sequence[Sequence[float]]], settings
     components, SE clustered by problem) of its (problems x runs) scores; None with one run or < 2 problems."""
     if settings.n_runs < 2:
         return None
-    from ..stats import repeated_runs
+    from ..stats import cluster_bootstrap, repeated_runs
+
+    seed = int(settings.seed or 0)
+
+    def summarise(rows: Sequence[Sequence[float]]) -> dict[str, Any]:
+        out = repeated_runs(rows, level=settings.confidence).to_dict()
+        if len({v for row in rows for v in row}) > 1:  # the bootstrap of a constant table is that constant
+            boot = cluster_bootstrap(rows, level=settings.confidence, n_resamples=1000, seed=seed)
+            out["bootstrap"] = {k: v for k, v in boot.to_dict().items() if k in ("method", "se", "low", "high", "seed",
+                                                                                 "n_resamples")}
+        return out
 
     out: dict[str, Any] = {"n_runs": settings.n_runs, "reduce": settings.reduce, "models": {}}
     for name, rows in run_scores.items():
         if len(rows) >= 2:
-            out["models"][name] = repeated_runs(rows, level=settings.confidence).to_dict()
+            out["models"][name] = summarise(rows)
     if pair is not None and all(len(run_scores.get(m, ())) >= 2 for m in pair):
         a, b = run_scores[pair[0]], run_scores[pair[1]]
-        diff = [[x - y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
-        out["difference"] = repeated_runs(diff, level=settings.confidence).to_dict()
+        out["difference"] = summarise([[x - y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)])
     return out if out["models"] else None
 
 

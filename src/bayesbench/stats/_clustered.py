@@ -121,8 +121,9 @@ def cluster_bootstrap(scores: Any, *, levels: str = "problems", level: float = 0
     rng = np.random.default_rng(used)
     n, runs = x.shape
     means = np.empty(resamples)
-    for start in range(0, resamples, 256):  # in blocks: bounded memory, vectorised draws
-        k = min(256, resamples - start)
+    block = max(1, min(256, 2_000_000 // (n * runs)))  # resamples per block: <= ~16 MB of draws at once
+    for start in range(0, resamples, block):
+        k = min(block, resamples - start)
         rows = rng.integers(0, n, size=(k, n))
         picked = x[rows]  # (k, n, runs)
         if levels == "both" and runs > 1:
