@@ -28,8 +28,9 @@ from .errors import ConfigError
 __all__ = ["Plan", "DetectableGap", "plan", "detectable_gap", "plan_cache_dir"]
 
 #: The settings that change a plan (the rest, e.g. timeouts and concurrency, do not change what is asked).
+#: (No score_range: a plan simulates correct/incorrect scores.)
 PLAN_SETTINGS = ("confidence", "skip_threshold", "min_samples", "rule", "equivalence_margin", "batch_size",
-                 "max_problems", "score_range", "goal", "n_runs", "reduce")
+                 "max_problems", "goal", "n_runs", "reduce")
 SIMULATOR_VERSION = 1  # bump when the simulation changes: old cache entries are then never read
 DEFAULT_HORIZON = 10_000
 
@@ -377,7 +378,7 @@ def plan(
         sequential["expected_cost_usd"] = sequential["expected_calls"] * float(price_per_call)
         sequential["p90_cost_usd"] = sequential["p90_calls"] * float(price_per_call)
     fixed = _fixed_plan(run, scenario, ranking, power, n_problems, price_per_call)
-    shown = {k: getattr(run, k) for k in PLAN_SETTINGS if k != "score_range"}
+    shown = {k: getattr(run, k) for k in PLAN_SETTINGS}
     return Plan(kind=kind, scenario=scenario, settings=shown, horizon=horizon, sequential=sequential, fixed=fixed,
                 price_per_call=None if price_per_call is None else float(price_per_call), n_sims=n_sims, seed=seed,
                 cached=cached, cache_path=path)

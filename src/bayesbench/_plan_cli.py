@@ -64,8 +64,6 @@ def run_plan(args: argparse.Namespace) -> int:
     from ._plan import PLAN_SETTINGS, plan
 
     settings = {n: getattr(args, n) for n in PLAN_SETTINGS if getattr(args, n, None) is not None}
-    if "score_range" in settings:
-        settings["score_range"] = tuple(settings["score_range"])
     result = plan(args.accuracy_a, args.accuracy_b, gap=args.gap, base_rate=args.base_rate,
                   discordance=args.discordance, accuracies=args.accuracies, n_problems=args.n_problems,
                   price_per_call=args.price_per_call, power=args.power, n_sims=args.n_sims, seed=args.seed,
