@@ -467,12 +467,10 @@ def detectable_gap(result: Any = None, *, n: int | None = None, base_rate: float
         observed = float(result.mean_a - result.mean_b)
         confidence = confidence if confidence is not None else float(result.confidence)
         settings.setdefault("rule", result.rule if result.rule in ("anytime", "fixed", "full_benchmark") else "anytime")
-        settings.setdefault("seed", int(getattr(result, "seed", 0)))
     if n is None or base_rate is None:
         raise ConfigError("give a TaskResult, or n= (problems) and base_rate= (the weaker model's accuracy)")
     n = positive_int("n", n)
     base = _proportion("base_rate", base_rate)
-    settings.pop("seed", None)
     conf = 0.95 if confidence is None else confidence
     run = _plan_settings({"confidence": conf, **settings}, ranking=False)
     from .stats import mcnemar_detectable_gap

@@ -29,7 +29,7 @@ COMMANDS_EPILOG = """commands:
   bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
   bayesbench demo                   two small local LLMs head to head on HellaSwag
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
-  bayesbench plan --gap 0.05        problems, calls and dollars until a decision, before a run
+  bayesbench plan --gap 0.1         problems, calls and dollars until a decision, before a run
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
