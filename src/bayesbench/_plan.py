@@ -102,7 +102,9 @@ class Plan:
             lines.append(f"  fixed-n ({f['method']}): {f['problems']} problems for power {f['power']:.2f}, "
                          f"{f['calls']} calls{cost(f['calls'])}"
                          + (f"; power at the horizon {f['power_at_horizon']:.3f}" if f.get("power_at_horizon")
-                            is not None else ""))
+                            is not None else "")
+                         + (f"; unpaired (two different problem samples): {f['two_proportion_problems']} per model"
+                            if f.get("two_proportion_problems") else ""))
         else:
             lines.append(f"  fixed-n ({f['method']}): {f.get('note', 'not available')}")
         return "\n".join(lines)
@@ -412,6 +414,10 @@ def _fixed_plan(run: RunSettings, scenario: dict[str, Any], ranking: bool, power
         return {"method": method, "problems": None, "note": str(err)}
     out: dict[str, Any] = {"method": method, "power": power, "problems": need,
                            "calls": need * models * run.n_runs}
+    if not ranking:  # the same gap measured on two different problem samples (no pairing): n per model
+        from .stats import two_proportion_sample_size
+
+        out["two_proportion_problems"] = two_proportion_sample_size(pa, pb, alpha=alpha, power=power).n
     if price is not None:
         out["cost_usd"] = out["calls"] * float(price)
     if n_problems is not None:

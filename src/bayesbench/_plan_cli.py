@@ -37,7 +37,9 @@ def add_plan_parser(subparsers: Any) -> argparse.ArgumentParser:
     from .engine._settings import RunSettings
 
     p = subparsers.add_parser("plan", help="problems, calls and dollars until a decision, before a run",
-                              description=__doc__.split("\n\n")[0])
+                              description="Problems, calls and dollars until a decision, before a run: the sequential "
+                              "engine simulated (expected and 90th percentile) and the fixed-n alternative "
+                              "(docs/planning.md).")
     p.add_argument("--accuracy-a", type=float, help="expected accuracy of model A")
     p.add_argument("--accuracy-b", type=float, help="expected accuracy of model B")
     p.add_argument("--gap", type=float, help="expected accuracy gap A - B (with --base-rate)")

@@ -43,12 +43,15 @@ def test_plan_numbers_are_consistent_and_priced() -> None:
     assert s["expected_cost_usd"] == pytest.approx(0.01 * s["expected_calls"])
     assert p.fixed["problems"] == mcnemar_sample_size(0.8, 0.6, alpha=0.05, power=0.8).n
     assert p.fixed["calls"] == 4 * p.fixed["problems"]
+    assert p.fixed["two_proportion_problems"] == two_proportion_sample_size(0.8, 0.6).n
     text = p.summary()
     assert "90th percentile" in text and "$" in text and "exact McNemar" in text
     json.dumps(p.to_dict())
     # higher correlation between the models (lower discordance) makes the decision cheaper
     agree = bayesbench.plan(gap=0.2, base_rate=0.6, discordance=0.25, n_sims=100)
     assert agree.sequential["expected_problems"] < s["expected_problems"]
+    # ... and pairing on the same problems then beats two separate samples
+    assert agree.fixed["problems"] < agree.fixed["two_proportion_problems"]
 
 
 def test_plan_is_cached_on_disk_keyed_by_its_inputs(tmp_path) -> None:
