@@ -17,7 +17,7 @@ EXPECTED_TOP_LEVEL = {
     "benchmark", "suite", "BayesianBenchmark", "BayesianRanker", "TaskResult", "BenchmarkReport", "RankingResult",
     "BetaPosterior", "NormalPosterior", "Posterior", "DirichletPosterior", "GammaPosterior",
     "compare", "rank", "prob_a_beats_b", "is_non_discriminating", "BayesbenchError", "ConfigError", "DatasetError",
-    "ModelError", "ScoringError", "StoreError", "MissingDependencyError", "__version__",
+    "ModelError", "ScoringError", "StoreError", "MissingDependencyError", "__version__", "plan",
 }
 
 #: Public modules that are programs rather than libraries: nothing to import from them but ``main``.

@@ -53,6 +53,8 @@ CHANGED = {
     "goal": "top1",
     # a bank CSV (what --history takes); an ItemBank or a HistoryMixture work the same way
     "history": str(ROOT / "tests" / "history" / "fixtures" / "mixture_bank.csv"),
+    "n_runs": 3,
+    "reduce": "majority",
 }
 FIELDS = [f.name for f in fields(RunSettings)]
 

@@ -6,6 +6,7 @@ at the stated error rate however early the run stops. See docs/ for one page per
 
 from ._comparison import BayesianBenchmark, BenchmarkTask, benchmark, suite
 from ._oneliners import compare, is_non_discriminating, prob_a_beats_b, rank
+from ._plan import plan
 from ._ranker import BayesianRanker
 from ._version import __version__
 from .engine import BenchmarkReport, RankedModel, RankingResult, TaskResult
@@ -40,6 +41,7 @@ __all__ = [
     "benchmark",
     "compare",
     "is_non_discriminating",
+    "plan",
     "prob_a_beats_b",
     "rank",
     "suite",

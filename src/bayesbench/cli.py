@@ -31,6 +31,7 @@ COMMANDS_EPILOG = """commands:
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
   bayesbench monitor run|check CFG  scheduled evaluations with anytime-valid regression alerts (docs/monitoring.md)
   bayesbench build collect DIR ...  build a dataset: collect, generate, dedup, anonymize, export, info
+  bayesbench plan --gap 0.1         problems, calls and dollars until a decision, before a run
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -287,6 +288,7 @@ DELEGATED = {
     "estimate": ("bayesbench.history._cli", "add_estimate_parser", "run_estimate"),
     "monitor": ("bayesbench.monitor._cli", "add_monitor_parser", "run_monitor"),
     "build": ("bayesbench.builder._cli", "add_build_parser", "run_build"),
+    "plan": ("bayesbench._plan_cli", "add_plan_parser", "run_plan"),
 }
 SUBCOMMANDS = ("replay", "demo", "run", *DELEGATED)
 

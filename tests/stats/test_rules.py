@@ -179,6 +179,13 @@ def test_public_names() -> None:
             "GammaPosterior", "NormalPosterior", "PairTest", "PairedSequentialTest", "Posterior",
             "PosteriorThresholdTest", "RankingRace", "Status", "fixed_n_paired_test", "make_pair_test",
             "paired_prob_a_beats_b",
+            # the toolkit (tests/stats/test_toolkit*.py, tests/plan)
+            "AdjustedPValues", "BootstrapResult", "ClusteredMean", "EffectSize", "Interval", "PairedTestResult",
+            "PowerResult", "RepeatedRunsSummary", "adjust_p_values", "bootstrap_interval", "clopper_pearson_interval",
+            "cluster_bootstrap", "clustered_mean", "cohens_d", "cohens_h", "interpret_effect", "mcnemar_detectable_gap",
+            "mcnemar_power", "mcnemar_sample_size", "mcnemar_test", "paired_cells", "paired_t_test", "permutation_test",
+            "repeated_runs", "t_interval", "two_proportion_power", "two_proportion_sample_size", "wilcoxon_test",
+            "wilson_interval",
         ]
     )
     for name in s.__all__:

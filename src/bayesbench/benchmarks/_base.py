@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import dataclasses
 import difflib
 import inspect
 import random
@@ -100,6 +101,8 @@ class Calls:
 
     executor: Executor
     batch_size: int | None = None
+    #: extra cache-key parameters of these calls (``{"run": r}`` for repeat r of ``n_runs``)
+    params: dict[str, Any] | None = None
 
     async def generate(
         self, model: Any, fn: Callable[..., Any], name: str, jobs: list[tuple[str, str]]
@@ -109,14 +112,14 @@ class Calls:
 
         if self.batch_size is None or not supports_batch(model):
             return list(await asyncio.gather(
-                *(self.executor.call(name, fn, prompt, problem_id=pid) for pid, prompt in jobs)
+                *(self.executor.call(name, fn, prompt, problem_id=pid, params=self.params) for pid, prompt in jobs)
             ))
         batch_generate = getattr(model, "__bayesbench_model__", model).batch_generate  # through as_callable wrappers
         size = self.batch_size
         groups = [jobs[i:i + size] for i in range(0, len(jobs), size)]
         batches = await asyncio.gather(*(
             self.executor.call(name, _batch_function(batch_generate, len(g)), [prompt for _, prompt in g],
-                               problem_id=f"{g[0][0]}..{g[-1][0]}")
+                               problem_id=f"{g[0][0]}..{g[-1][0]}", params=self.params)
             for g in groups
         ))
         out = []
@@ -464,6 +467,8 @@ class Benchmark(abc.ABC):
         budget: int | None = None,
         history: Any = None,
         history_method: str = "active",
+        n_runs: int = 1,
+        reduce: str = "mean",
         **estimate_options: Any,
     ) -> BenchmarkResult:
         """Run every selected problem through ``model`` and score it (sync entry point; see :meth:`a_evaluate`).
@@ -473,7 +478,8 @@ class Benchmark(abc.ABC):
         chosen by the fit; the result's ``metrics["history"]`` is the estimate of the mean over the bank's
         items and ``settings["history"]`` says how (method, ci, the full Estimate). The bank's item ids must
         be this suite's problem ids (``problem["id"]``, see docs/history.md). ``estimate_options`` (e.g.
-        ``ci="anytime"``, ``seed=``, ``confidence=``) go to the estimator.
+        ``ci="anytime"``, ``seed=``, ``confidence=``) go to the estimator. ``n_runs`` / ``reduce``: see
+        :meth:`a_evaluate`.
         """
         from ..engine import run_sync
 
@@ -487,7 +493,7 @@ class Benchmark(abc.ABC):
         return run_sync(
             lambda: self.a_evaluate(
                 model, batch_size=batch_size, max_concurrency=max_concurrency, max_retries=max_retries,
-                timeout=timeout, model_name=model_name,
+                timeout=timeout, model_name=model_name, n_runs=n_runs, reduce=reduce,
             )
         )
 
@@ -500,6 +506,8 @@ class Benchmark(abc.ABC):
         max_retries: int = 2,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
+        n_runs: int = 1,
+        reduce: str = "mean",
     ) -> BenchmarkResult:
         """Async :meth:`evaluate`.
 
@@ -520,6 +528,14 @@ class Benchmark(abc.ABC):
             Wall-clock deadline per call attempt in seconds (default ``DEFAULT_TIMEOUT_S``, 120; None: none).
         model_name:
             The name in the result (default: the model's own name).
+        n_runs:
+            Repeated runs (epochs): ask every problem this many times (each a real call; useful with
+            temperature > 0). Each record's ``score`` is the reduced score and ``details["run_scores"]`` /
+            ``details["run_predictions"]`` keep every run; ``result.repeats`` splits between-run from
+            item-sampling variance (docs/repeated-runs.md).
+        reduce:
+            How one problem's runs become its score: ``"mean"``, ``"majority"`` (the score of the most common
+            answer) or ``"pass@K"`` (K <= n_runs; ``"pass@k"``: K = n_runs).
         """
         positive_int("batch_size", batch_size, allow_none=True)
         positive_int("max_concurrency", max_concurrency)
@@ -533,12 +549,41 @@ class Benchmark(abc.ABC):
             timeout=timeout,
             seed=self.seed,
         )
+        from ..engine._settings import RunSettings
+
+        repeat = RunSettings(n_runs=n_runs, reduce=reduce)  # validated like every front door's
         try:
-            records, name = await self._run(model, model_name, problems, Calls(executor, batch_size))
+            runs = []
+            for r in range(repeat.n_runs):
+                from ..engine._repeats import run_params
+
+                runs.append(await self._run(model, model_name, problems, Calls(executor, batch_size, run_params(r))))
         finally:
             executor.close()
+        records, name = runs[0]
+        if repeat.n_runs > 1:
+            records = self._reduce_runs(repeat, [recs for recs, _ in runs])
         self.result = self._build_result(name, records)
+        if repeat.n_runs > 1:
+            from ..engine._repeats import repeats_report
+
+            self.result.settings.update(n_runs=repeat.n_runs, reduce=repeat.reduce)
+            self.result.repeats = repeats_report({name: [r.details["run_scores"] for r in records]}, repeat)
         return self.result
+
+    def _reduce_runs(self, repeat: Any, runs: list[list[PredictionRecord]]) -> list[PredictionRecord]:
+        """One record per problem (run 0's, with the reduced score), keeping every run's score and answer."""
+        from ..engine._repeats import reduce_runs
+
+        out = []
+        for per_problem in zip(*runs):
+            first = per_problem[0]
+            score = reduce_runs([(r.score, r.prediction) for r in per_problem], repeat,
+                                f"{self.name} problem {first.problem_id}")
+            details = {**first.details, "run_scores": [r.score for r in per_problem],
+                       "run_predictions": [r.prediction for r in per_problem]}
+            out.append(dataclasses.replace(first, score=score, details=details))
+        return out
 
     def _evaluate_with_history(self, model: Any, history: Any, budget: int, method: str, model_name: str | None,
                                max_retries: int, timeout: float | None, options: dict[str, Any]) -> BenchmarkResult:

@@ -95,6 +95,8 @@ def compare_models(
     max_concurrency: int = 8,
     max_retries: int = 2,
     batch_size: int = 8,
+    n_runs: int = 1,
+    reduce: str = "mean",
 ) -> tuple[BenchmarkResult, BenchmarkResult] | HeadToHead:
     """Compare two models on ``benchmark``.
 
@@ -103,7 +105,9 @@ def compare_models(
     (``bayesbench.BayesianBenchmark(...).compare``), which stops as soon as the winner is clear (anytime-valid),
     and return a :class:`HeadToHead` with the problems and calls saved. ``seed`` orders the problems for the
     engine; failed calls score 0 and are counted (never dropped). HellaSwag compares by log-likelihood (acc_norm)
-    when both models offer ``loglikelihood`` (``scoring="auto"``), else by the generated letter.
+    when both models offer ``loglikelihood`` (``scoring="auto"``), else by the generated letter. ``n_runs`` /
+    ``reduce``: ask every problem ``n_runs`` times and reduce the runs by mean, majority or pass@K (see
+    docs/repeated-runs.md); the engine decides on the reduced scores.
     """
     if not isinstance(benchmark, Benchmark):
         raise ConfigError(
@@ -114,16 +118,16 @@ def compare_models(
         raise ConfigError(f"`model1_name` and `model2_name` must differ, got {model1_name!r} twice")
     if confidence is None:
         r1 = benchmark.evaluate(model1, max_concurrency=max_concurrency, max_retries=max_retries,
-                                model_name=model1_name)
+                                model_name=model1_name, n_runs=n_runs, reduce=reduce)
         r2 = benchmark.evaluate(model2, max_concurrency=max_concurrency, max_retries=max_retries,
-                                model_name=model2_name)
+                                model_name=model2_name, n_runs=n_runs, reduce=reduce)
         return r1, r2
     from .. import BayesianBenchmark
     from ..execution import RetryPolicy
 
     engine = BayesianBenchmark(
         confidence=confidence, seed=seed, max_concurrency=max_concurrency, batch_size=batch_size,
-        on_error="zero", retry=RetryPolicy(max_attempts=max_retries + 1, backoff_base=0.2, backoff_max=5.0),
+        n_runs=n_runs, reduce=reduce, on_error="zero", retry=RetryPolicy(max_attempts=max_retries + 1, backoff_base=0.2, backoff_max=5.0),
     )
     problems = benchmark.problems()
     callers = [_prompt_caller(m, n) for m, n in ((model1, model1_name), (model2, model2_name))]
@@ -144,6 +148,6 @@ def compare_models(
     return HeadToHead(
         benchmark=benchmark.name, model1_name=model1_name, model2_name=model2_name, winner=winner,
         problems_tested=task.problems_tested, total_problems=total, problems_saved=total - task.problems_tested,
-        calls_made=calls, calls_saved=2 * total - calls, confidence=float(confidence), seed=seed,
+        calls_made=calls, calls_saved=2 * total * n_runs - calls, confidence=float(confidence), seed=seed,
         source=benchmark.data_source, task_result=task,
     )

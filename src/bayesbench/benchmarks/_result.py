@@ -108,6 +108,8 @@ class BenchmarkResult:
     n_shots: int
     source: str
     settings: dict[str, Any] = field(default_factory=dict)
+    #: with n_runs > 1: mean, SE clustered by problem, between-run and between-problem variance
+    repeats: dict[str, Any] | None = None
 
     @property
     def overall_score(self) -> float:
@@ -141,6 +143,10 @@ class BenchmarkResult:
                 lines.append(f"  {name}: {est!r}")
         for task, est in self.task_scores.items():
             lines.append(f"  [{task}] {est!r}")
+        if self.repeats:
+            from ..engine._repeats import repeats_line
+
+            lines.append(repeats_line(self.repeats).lstrip("\n").replace("    ", "  ", 1))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -160,4 +166,5 @@ class BenchmarkResult:
             "n_shots": self.n_shots,
             "source": self.source,
             "settings": dict(self.settings),
+            "repeats": self.repeats,
         }

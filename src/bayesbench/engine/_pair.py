@@ -15,6 +15,7 @@ from ..stats import make_pair_test, paired_prob_a_beats_b
 from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
+from ._repeats import ask_runs, reduce_runs, repeats_report
 from ._results import TaskResult, e_values_from_log, verdict_to_winner
 from ._run import RunContext
 from ._settings import RunSettings, engine_config
@@ -95,6 +96,7 @@ class PairRun:
         self.scores_a: list[float] = []
         self.scores_b: list[float] = []
         self.fed_ids: list[int] = []  # problem indices in the order they were fed
+        self.runs: dict[int, tuple[list[float], list[float]]] = {}  # n_runs > 1: each run's scores per problem
         self.decision: Any = None
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
@@ -213,6 +215,10 @@ class PairRun:
             confidence=self.settings.confidence,
             seed=int(self.settings.seed),  # type: ignore[arg-type]
             model_calls=self.model_calls,
+            n_runs=self.settings.n_runs,
+            reduce=self.settings.reduce,
+            run_scores=self._run_scores(),
+            repeats=repeats_report(self._run_scores() or {}, self.settings, self.names),
             mean_a=sum(self.scores_a) / n if n else float("nan"),
             mean_b=sum(self.scores_b) / n if n else float("nan"),
             errors=self.counter.errors,
@@ -224,6 +230,13 @@ class PairRun:
             resumed=bool(self.journal is not None and self.journal.resumed),
             scored_by=_scored_by(self.scorer),
         )
+
+    def _run_scores(self) -> dict[str, list[list[float]]] | None:
+        """Each fed problem's per-run scores (in ``problem_order``), per model; None for single runs."""
+        if self.settings.n_runs < 2:
+            return None
+        fed = [i for i in self.fed_ids if i in self.runs]
+        return {self.names[0]: [self.runs[i][0] for i in fed], self.names[1]: [self.runs[i][1] for i in fed]}
 
     @property
     def model_calls(self) -> int:
@@ -240,7 +253,7 @@ class PairRun:
         out = report.to_dict()
         # Saved = what the full run would have asked each model (one call per problem) minus what it was
         # asked, look-ahead overshoot included; costs projected from this run's mean priced call.
-        total = len(self.problems)
+        total = len(self.problems) * self.settings.n_runs
         out["savings"] = {}
         for model, usage in report.models.items():
             if 0 < usage.calls <= total:
@@ -313,14 +326,19 @@ async def compare_async(
         run.names = (model_a_name, model_b_name)
         run.scorer = score_fn
 
-        async def score_one(model_name: str, fn: Callable[..., Any], index: int) -> float:
+        async def score_run(model_name: str, fn: Callable[..., Any], index: int,
+                            params: dict[str, int] | None) -> tuple[float, Any]:
             problem = problems[index]
-            record = await executor.call(model_name, fn, problem, problem_id=str(index))
+            record = await executor.call(model_name, fn, problem, problem_id=str(index), params=params)
             if not record.ok:
                 run.counter.errors += 1
-                return _error_score(record, settings, model_name, index)
+                return _error_score(record, settings, model_name, index), None
             value = await apply_score_fn(score_fn, problem, record.response)
-            return check_score(value, settings, f"{score_label} on problem #{index} (model '{model_name}')")
+            return (check_score(value, settings, f"{score_label} on problem #{index} (model '{model_name}')"),
+                    record.response)
+
+        async def score_one(model_name: str, fn: Callable[..., Any], index: int) -> list[tuple[float, Any]]:
+            return await ask_runs(settings, lambda params: score_run(model_name, fn, index, params))
 
         async def evaluate(index: int) -> tuple[int, float, float]:
             # Both models are asked at once; one Task for the second call (the first runs in this one).
@@ -333,7 +351,12 @@ async def compare_async(
             except Exception:
                 await asyncio.gather(other, return_exceptions=True)  # let it finish: it is recorded and cached
                 raise
-            return index, a, await other
+            b = await other
+            where = f"problem #{index}"
+            if settings.n_runs > 1:
+                run.runs[index] = ([s for s, _ in a], [s for s, _ in b])
+            return index, reduce_runs(a, settings, f"model '{model_a_name}' on {where}"), \
+                reduce_runs(b, settings, f"model '{model_b_name}' on {where}")
 
         return await run.execute(evaluate, verbose)
 
@@ -360,20 +383,30 @@ async def run_task_async(
         run.calls_per_record = 2
         run.scorer = task_fn
 
-        async def evaluate(index: int) -> tuple[int, float, float]:
-            record = await executor.call(name, task_fn, problems[index], problem_id=str(index))
+        async def one_run(index: int, params: dict[str, int] | None) -> tuple[tuple[float, float], None]:
+            record = await executor.call(name, task_fn, problems[index], problem_id=str(index), params=params)
             if not record.ok:
                 run.counter.errors += 1
                 s = _error_score(record, settings, f"task {name}", index)
-                return index, s, s
-            value = record.response
+                return (s, s), None
+            return checked(index, record.response), None
+
+        async def evaluate(index: int) -> tuple[int, float, float]:
+            runs = await ask_runs(settings, lambda params: one_run(index, params))
+            a = [(pair[0], None) for pair, _ in runs]
+            b = [(pair[1], None) for pair, _ in runs]
+            if settings.n_runs > 1:
+                run.runs[index] = ([s for s, _ in a], [s for s, _ in b])
+            where = f"task '{name}' on problem #{index}"
+            return index, reduce_runs(a, settings, where + " (score_a)"), reduce_runs(b, settings, where + " (score_b)")
+
+        def checked(index: int, value: Any) -> tuple[float, float]:
             if not isinstance(value, (tuple, list)) or len(value) != 2:
                 raise ScoringError(
                     f"task '{name}' must return a pair (score_a, score_b) for each problem; on problem #{index} it "
                     f"returned {value!r}"
                 )
             return (
-                index,
                 check_score(value[0], settings, f"task '{name}' on problem #{index} (score_a)"),
                 check_score(value[1], settings, f"task '{name}' on problem #{index} (score_b)"),
             )

@@ -13,6 +13,7 @@ from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._pair import _error_score, _scored_by, _update_many, apply_score_fn, as_model_callable
 from ._progress import Progress
+from ._repeats import ask_runs, reduce_runs, repeats_report
 from ._results import RankedModel, RankingResult
 from ._run import RunContext
 from ._settings import RunSettings, check_ranking, engine_config
@@ -76,15 +77,22 @@ async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn
     race = RankingRace(names, cfg, goal=settings.goal, rule="fixed" if fixed else "anytime")  # type: ignore[arg-type]
     order = shuffled_order(bank, settings.seed)  # type: ignore[arg-type]
     scores: dict[str, dict[int, float]] = {m: {} for m in names}
+    runs: dict[str, dict[int, list[float]]] = {m: {} for m in names}  # n_runs > 1: each run's score
     cost_budget_hit: list[bool] = []
 
-    async def score_one(model: str, index: int) -> float:
+    async def score_run(model: str, index: int, params: dict[str, int] | None) -> tuple[float, Any]:
         problem = problems[index]
-        record = await executor.call(model, models[model], problem, problem_id=str(index))
+        record = await executor.call(model, models[model], problem, problem_id=str(index), params=params)
         if not record.ok:
-            return _error_score(record, settings, model, index)
+            return _error_score(record, settings, model, index), None
         value = await apply_score_fn(score_fn, problem, record.response)
-        return check_score(value, settings, f"{score_label} on problem #{index} (model '{model}')")
+        return check_score(value, settings, f"{score_label} on problem #{index} (model '{model}')"), record.response
+
+    async def score_one(model: str, index: int) -> float:
+        scored = await ask_runs(settings, lambda params: score_run(model, index, params))
+        if settings.n_runs > 1:
+            runs[model][index] = [s for s, _ in scored]
+        return reduce_runs(scored, settings, f"model '{model}' on problem #{index}")
 
     async def evaluate(index: int) -> tuple[int, dict[str, float]]:
         active = list(race.active_models()) if not fixed else names
@@ -124,6 +132,10 @@ async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn
         usage = ctx.usage()
         if usage is not None:
             out.usage = usage.to_dict()
+        if settings.n_runs > 1:
+            out.run_scores = {m: [runs[m][i] for i in sorted(scores[m]) if i in runs[m]] for m in names}
+            out.repeats = repeats_report(out.run_scores, settings)
+        out.n_runs, out.reduce = settings.n_runs, settings.reduce
         out.run_id = ctx.run_id
         out.scored_by = _scored_by(score_fn)
         return out
@@ -212,7 +224,7 @@ def build_ranking_result(
         goal=settings.goal,
         seed=int(settings.seed),  # type: ignore[arg-type]
         calls_used=calls,
-        calls_exhaustive=len(names) * bank,
+        calls_exhaustive=len(names) * bank * settings.n_runs,
         total_problems=bank,
         stop_reason=stop_reason,
         pairwise=pairwise,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import missing_dependency
+from ._repeats import repeats_line
 
 _VERDICTS = {"A": "model_a", "B": "model_b"}
 
@@ -21,6 +22,15 @@ def _finite(x: float | None) -> float | None:
         return None
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _finite_tree(value: Any) -> Any:
+    """``value`` with every non-finite float (e.g. the NaN between-run variance of one run) as None."""
+    if isinstance(value, dict):
+        return {k: _finite_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_tree(v) for v in value]
+    return _finite(value) if isinstance(value, float) else value
 
 
 def _e_values(log_e: dict[str, float]) -> dict[str, float]:
@@ -75,6 +85,12 @@ class TaskResult:
     #: Who produced the scores when it was not a plain function: an LLM judge's ``scoring_info()`` (judge model,
     #: mode, items judged, unparseable replies, cost per item). None for an ordinary score function.
     scored_by: dict[str, Any] | None = field(default=None, repr=False)
+    n_runs: int = 1
+    reduce: str = "mean"
+    #: n_runs > 1: each model's per-run scores of every problem used, in ``problem_order``
+    run_scores: dict[str, list[list[float]]] | None = field(default=None, repr=False)
+    #: n_runs > 1: per model and for A - B, mean, clustered SE, between-run and between-problem variance
+    repeats: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -107,7 +123,7 @@ class TaskResult:
         else:
             verdict = "no winner certified (undecided)"
         n = self.problems_tested
-        evaluated = self.model_calls // 2  # each problem asks both models
+        evaluated = self.model_calls // (2 * self.n_runs)  # each problem asks both models n_runs times
         in_flight = evaluated - n
         overshoot = f"; {in_flight} more were in flight at the stop" if in_flight > 0 else ""
         # the interval is the stopping rule's own: a winner is declared as soon as it excludes 0, so at a
@@ -120,7 +136,8 @@ class TaskResult:
             + f"\n    {n}/{self.total_problems} problems used ({self.efficiency:.0%} saved){overshoot}; "
             f"{self.model_calls} model calls; stop: {self.stop_reason}; rule={self.rule}, seed={self.seed}; "
             f"P(A>B)={self.p_a_beats_b:.3f} (paired posterior, reported only)"
-        ) + scored_by_line(self.scored_by) + usage_lines(self.usage, tasks=(self.name,))
+            + (f"; {self.n_runs} runs per problem, reduced by {self.reduce}" if self.n_runs > 1 else "")
+        ) + scored_by_line(self.scored_by) + repeats_line(self.repeats) + usage_lines(self.usage, tasks=(self.name,))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +170,10 @@ class TaskResult:
             "run_id": self.run_id,
             "resumed": self.resumed,
             "scored_by": self.scored_by,
+            "n_runs": self.n_runs,
+            "reduce": self.reduce,
+            "run_scores": self.run_scores,
+            "repeats": _finite_tree(self.repeats),
         }
 
 
@@ -338,6 +359,12 @@ class RankingResult:
     run_id: str | None = None
     #: An LLM judge's ``scoring_info()`` when the scores came from one (see TaskResult.scored_by), else None.
     scored_by: dict[str, Any] | None = field(default=None, repr=False)
+    n_runs: int = 1
+    reduce: str = "mean"
+    #: n_runs > 1: each model's per-run scores of every problem it answered (by problem index)
+    run_scores: dict[str, list[list[float]]] | None = field(default=None, repr=False)
+    #: n_runs > 1: per model, mean, clustered SE, between-run and between-problem variance
+    repeats: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -364,8 +391,9 @@ class RankingResult:
         lines.append(
             f"Calls: {self.calls_used} of {self.calls_exhaustive} exhaustive ({self.efficiency:.0%} saved), "
             f"stop: {self.stop_reason}, rule={self.rule}, goal={self.goal}, seed={self.seed}"
+            + (f", {self.n_runs} runs per problem reduced by {self.reduce}" if self.n_runs > 1 else "")
         )
-        return "\n".join(lines) + scored_by_line(self.scored_by)
+        return "\n".join(lines) + scored_by_line(self.scored_by) + repeats_line(self.repeats)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -396,6 +424,10 @@ class RankingResult:
             "usage": self.usage,
             "run_id": self.run_id,
             "scored_by": self.scored_by,
+            "n_runs": self.n_runs,
+            "reduce": self.reduce,
+            "run_scores": self.run_scores,
+            "repeats": _finite_tree(self.repeats),
         }
 
     def to_dataframe(self) -> Any:

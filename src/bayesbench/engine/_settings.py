@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 RANK_RULES = tuple(r for r in RULES if r != "posterior")
 ON_ERROR = ("raise", "zero")
 GOALS = ("rank", "top1")
+REDUCE = ("mean", "majority")  # and "pass@K" (check_reduce)
 # The settings the original bayesbench took positionally, in its order: BayesianBenchmark(0.95, 0.85, 3, BetaPosterior).
 POSITIONAL = ("confidence", "skip_threshold", "min_samples", "posterior_factory")
 
@@ -89,6 +90,15 @@ class RunSettings:
         None, "an ItemBank (or a bayesbench.history.HistoryMixture) of recorded results: the betting grid is "
         "tuned on it before the run (history_mixture), so decisions stay anytime-valid; recorded as the "
         "bank's digest and the grid", flag={"metavar": "BANK.csv", "type": str})
+    n_runs: int = _setting(
+        1, "repeated runs (epochs): ask every problem this many times, each a real call (the cache key holds the "
+        "run index); useful with temperature > 0. The engine decides on each problem's reduced score (`reduce`); "
+        "results keep every run's scores and split between-run from item-sampling variance",
+        flag={"type": int}, live=True)
+    reduce: str = _setting(
+        "mean", "how one problem's n_runs scores become the score the engine sees: mean, majority (the score of "
+        "the most common answer) or pass@K (0/1 scores; K <= n_runs, pass@k: K = n_runs)",
+        flag={"type": str}, live=True)
 
     def __post_init__(self) -> None:
         in_open_interval("confidence", self.confidence, 0.5, 1.0)
@@ -121,6 +131,8 @@ class RunSettings:
         ):
             raise ConfigError(f"`score_range` must be a pair (low, high) with low < high, got {lo_hi!r}")
         object.__setattr__(self, "score_range", (float(lo_hi[0]), float(lo_hi[1])))
+        positive_int("n_runs", self.n_runs)
+        check_reduce(self.reduce, self.n_runs)
         if self.history is not None:
             from ..history._mixture import resolve_history
 
@@ -258,6 +270,27 @@ class RunOptions(TypedDict, total=False):
     score_range: tuple[float, float]
     goal: str
     history: Any
+    n_runs: int
+    reduce: str
+
+
+def check_reduce(reduce: Any, n_runs: int) -> None:
+    """``reduce`` is mean, majority or pass@K with 1 <= K <= n_runs (pass@k: K = n_runs)."""
+    if reduce in REDUCE:
+        return
+    k = reduce[len("pass@"):] if isinstance(reduce, str) and reduce.startswith("pass@") else None
+    if k == "k" or (k is not None and k.isdigit() and 1 <= int(k) <= n_runs):
+        return
+    raise ConfigError(f"`reduce` must be 'mean', 'majority' or 'pass@K' with 1 <= K <= n_runs ({n_runs}); "
+                      f"'pass@k' means K = n_runs, got {reduce!r}")
+
+
+def pass_k(reduce: str, n_runs: int) -> int | None:
+    """K of a ``pass@K`` reduction (None for mean / majority)."""
+    if not reduce.startswith("pass@"):
+        return None
+    k = reduce[len("pass@"):]
+    return n_runs if k == "k" else int(k)
 
 
 def engine_config(settings: RunSettings, bank: int) -> Any:
