@@ -82,7 +82,7 @@ def pg_url(pg_socket_dir):
 
 def test_postgres_roundtrip(pg_url):
     store = Store(pg_url)
-    assert store.schema_version == SCHEMA_VERSION == 3 and not store.is_sqlite
+    assert store.schema_version == SCHEMA_VERSION == 4 and not store.is_sqlite
     rid = store.start_run("r", {"api_key": "sk-x", "n": 2}, 3, ["p1", "p2"])
     assert store.find_resumable_run("r", {"n": 2, "api_key": "other"}) == rid
     store.record_call(rid, CallRecord(model="m", problem_id="p1", response="a", attempts=2, cached=False,
@@ -102,7 +102,7 @@ def test_postgres_roundtrip(pg_url):
     assert store.scores(rid) == [{"problem_id": "p1", "model": "m", "score": 0.0}]
     run = store.get_run(rid)
     assert run["status"] == "finished" and run["config"]["api_key"] == "<redacted>"
-    assert Store(pg_url).schema_version == 3  # reopening finds the schema
+    assert Store(pg_url).schema_version == 4  # reopening finds the schema
 
 
 def test_postgres_cache_serves_a_rerun(pg_url):

@@ -72,6 +72,7 @@ class TaskResult:
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
     resumed: bool = False
+    resources: Any = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -149,6 +150,7 @@ class TaskResult:
             "usage": self.usage,
             "run_id": self.run_id,
             "resumed": self.resumed,
+            "resources": None if self.resources is None else self.resources.to_dict(),
         }
 
 
@@ -250,6 +252,14 @@ class BenchmarkReport:
     def model_calls(self) -> int:
         return sum(r.model_calls for r in self.task_results)
 
+    @property
+    def resources(self) -> Any:
+        """CPU, memory and GPU use over all tasks (one :class:`~bayesbench.ops.ResourceReport`, the tasks'
+        samples one after the other), or None when no task was monitored."""
+        from ..ops._monitor import ResourceReport
+
+        return ResourceReport.merged([r.resources for r in self.task_results])
+
     def summary(self) -> str:
         lines = [f"bayesbench report: {len(self.task_results)} task(s), confidence {self.confidence:.0%}"
                  + (f", {self.correction} correction across tasks" if self.correction else "")]
@@ -273,7 +283,7 @@ class BenchmarkReport:
         rows = []
         for result in self.task_results:
             row = result.to_dict()
-            for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci"):
+            for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci", "resources"):
                 row.pop(key)
             row["ci_low"], row["ci_high"] = result.ci
             rows.append(row)
@@ -316,6 +326,7 @@ class RankingResult:
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
+    resources: Any = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -373,6 +384,7 @@ class RankingResult:
             "pairwise": self.pairwise,
             "usage": self.usage,
             "run_id": self.run_id,
+            "resources": None if self.resources is None else self.resources.to_dict(),
         }
 
     def to_dataframe(self) -> Any:

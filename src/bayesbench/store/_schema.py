@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -113,6 +113,17 @@ decisions = Table(
     Index("ux_decisions_run_n", "run_id", "n", unique=True),
 )
 
+# schema 4: what a run used (the resource monitor's ResourceReport.to_dict()), one row per run
+resources = Table(
+    "resources",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("peak_rss_bytes", Integer),
+    Column("mean_process_cpu_percent", Float),
+    Column("report_json", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
 
 def _v1_to_v2(conn: Connection) -> None:
     """Schema 2 records which cache entry a call used and whether its tokens were estimated."""
@@ -130,5 +141,10 @@ def _v2_to_v3(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX ux_decisions_run_n ON decisions (run_id, n)"))
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """Schema 4 records each run's resource use in a new table ``resources``."""
+    resources.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[v]`` brings a database from version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
