@@ -23,10 +23,10 @@ from bayesbench import (
     suite,
 )
 from bayesbench.engine import RunSettings
-from bayesbench.ops import CostModel
 from bayesbench.engine._journal import run_config
 from bayesbench.engine._settings import RunOptions, names
 from bayesbench.errors import UnknownSettingError
+from bayesbench.ops import CostModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
