@@ -310,6 +310,8 @@ class ResourceMonitor:
     def _sample(self, first: bool = False) -> None:
         with self._lock:
             now = time.monotonic()
+            if first:
+                self._t0 = self._t_last = now
             cpu, rss = self._cpu_delta()
             dt = now - self._t_last
             if first:
