@@ -10,6 +10,7 @@ resources.
 """
 
 from ._cost import CostModel, CostReport, ModelCost, cost_report
+from ._deployment import DeploymentReport, compare_deployments
 from ._latency import LatencyReport, ModelLatency, latency_report
 from ._loadtest import LoadLevel, LoadTestReport, loadtest, loadtest_async
 from ._monitor import ResourceMonitor, ResourceReport
@@ -17,6 +18,7 @@ from ._monitor import ResourceMonitor, ResourceReport
 __all__ = [
     "CostModel",
     "CostReport",
+    "DeploymentReport",
     "LatencyReport",
     "LoadLevel",
     "LoadTestReport",
@@ -24,6 +26,7 @@ __all__ = [
     "ModelLatency",
     "ResourceMonitor",
     "ResourceReport",
+    "compare_deployments",
     "cost_report",
     "latency_report",
     "loadtest",
