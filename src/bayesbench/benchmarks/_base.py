@@ -461,6 +461,7 @@ class Benchmark(abc.ABC):
         max_retries: int = 2,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
+        monitor_resources: bool = True,
         budget: int | None = None,
         history: Any = None,
         history_method: str = "active",
@@ -487,7 +488,7 @@ class Benchmark(abc.ABC):
         return run_sync(
             lambda: self.a_evaluate(
                 model, batch_size=batch_size, max_concurrency=max_concurrency, max_retries=max_retries,
-                timeout=timeout, model_name=model_name,
+                timeout=timeout, model_name=model_name, monitor_resources=monitor_resources,
             )
         )
 
@@ -500,6 +501,7 @@ class Benchmark(abc.ABC):
         max_retries: int = 2,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
+        monitor_resources: bool = True,
     ) -> BenchmarkResult:
         """Async :meth:`evaluate`.
 
@@ -520,6 +522,9 @@ class Benchmark(abc.ABC):
             Wall-clock deadline per call attempt in seconds (default ``DEFAULT_TIMEOUT_S``, 120; None: none).
         model_name:
             The name in the result (default: the model's own name).
+        monitor_resources:
+            Sample CPU, memory and GPU use during the evaluation (``result.resources``, a
+            :class:`bayesbench.ops.ResourceReport`). Default True.
         """
         positive_int("batch_size", batch_size, allow_none=True)
         positive_int("max_concurrency", max_concurrency)
@@ -533,11 +538,18 @@ class Benchmark(abc.ABC):
             timeout=timeout,
             seed=self.seed,
         )
+        monitor = None
+        if monitor_resources:
+            from ..ops._monitor import ResourceMonitor
+
+            monitor = ResourceMonitor().start()
         try:
             records, name = await self._run(model, model_name, problems, Calls(executor, batch_size))
         finally:
             executor.close()
+            resources = monitor.stop() if monitor is not None else None
         self.result = self._build_result(name, records)
+        self.result.resources = resources
         return self.result
 
     def _evaluate_with_history(self, model: Any, history: Any, budget: int, method: str, model_name: str | None,

@@ -108,6 +108,8 @@ class BenchmarkResult:
     n_shots: int
     source: str
     settings: dict[str, Any] = field(default_factory=dict)
+    #: CPU, memory and GPU use during the evaluation (a bayesbench.ops.ResourceReport), None when not monitored
+    resources: Any = field(default=None, repr=False)
 
     @property
     def overall_score(self) -> float:
@@ -160,4 +162,5 @@ class BenchmarkResult:
             "n_shots": self.n_shots,
             "source": self.source,
             "settings": dict(self.settings),
+            "resources": None if self.resources is None else self.resources.to_dict(),
         }

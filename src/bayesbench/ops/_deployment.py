@@ -216,7 +216,7 @@ def compare_deployments(
     return DeploymentReport(
         models=entries, comparison=result, verdict=verdict, confidence=float(confidence),
         seed=int(result.seed), n_problems=len(problems), problems_used=used,
-        method=("sequential pair test (rule=%s)" % rule) if len(labels) == 2 else "ranking race (rule=%s)" % rule,
+        method=f"sequential pair test (rule={rule})" if len(labels) == 2 else f"ranking race (rule={rule})",
         resources=result.resources, server_resources=server, latency=latency, loadtests=loadtests,
     )
 
