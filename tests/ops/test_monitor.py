@@ -34,8 +34,11 @@ print(u.ru_utime + u.ru_stime)
 """
 
 
-def test_cpu_and_memory_of_a_child_that_burns_a_known_amount():
+@pytest.mark.parametrize("children_from", ["proc children files", "psutil scan"])
+def test_cpu_and_memory_of_a_child_that_burns_a_known_amount(children_from):
     monitor = ResourceMonitor(interval_s=0.1).start()
+    if children_from == "psutil scan":  # the fallback for kernels without /proc/PID/task/TID/children
+        monitor._fast_children = False
     time.sleep(0.3)
     child = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=60, check=True)
     time.sleep(0.3)

@@ -87,9 +87,14 @@ class RunContext:
         self._monitor: Any = None
         self._resources: Any = None
         if settings.monitor_resources:
+            from ..errors import MissingDependencyError
             from ..ops._monitor import ResourceMonitor
 
-            self._monitor = ResourceMonitor().start()
+            try:
+                self._monitor = ResourceMonitor().start()
+            except MissingDependencyError as err:  # psutil missing from a broken install: run, unmonitored
+                warnings.warn(f"{err}; this run is not monitored (pass monitor_resources=False to silence this)",
+                              RuntimeWarning, stacklevel=2)
 
     @property
     def run_id(self) -> str | None:
