@@ -121,3 +121,31 @@ def test_llama_cpp_against_an_api(llama_server, fake_server):
     assert local["cost_source"] == "hardware" and local["cost_total_usd"] > 0
     assert api["cost_source"] == "price_table" and api["cost_total_usd"] > 0
     assert "smollm2-llamacpp" in report.summary()
+
+
+def test_deploy_cli_against_two_fake_apis(fake_server):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.fakeserver import FakeServer
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    fake_server.answer = "A"
+    with FakeServer(answer="B") as other:
+        argv = [sys.executable, "-m", "bayesbench.cli", "deploy", "--model", f"a=fake-model@{fake_server.openai_base_url}",
+                "--model", f"b=fake-model@{other.openai_base_url}", "--problems", "24", "--hourly", "a=0.5",
+                "--price", "b=0.15,0.6", "--json"]
+        out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=180)
+        assert out.returncode == 0, out.stderr
+        d = json.loads(out.stdout)
+        assert [e["model"] for e in d["models"]] == ["a", "b"]
+        assert d["models"][0]["cost_source"] == "hardware" and d["models"][1]["cost_source"] == "price_table"
+        assert d["problems_used"] <= 24 and d["comparison"]["total_problems"] == 57  # one MMLU problem per subject
+        text = subprocess.run(argv[:-1], capture_output=True, text=True, env=env, timeout=180)
+        assert text.returncode == 0 and "deployment comparison: 2 deployments" in text.stdout
+    bad = subprocess.run([sys.executable, "-m", "bayesbench.cli", "deploy", "--model", "a=x"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert bad.returncode == 2 and "--model" in bad.stderr

@@ -58,3 +58,97 @@ def run_loadtest(args: argparse.Namespace) -> int:
     else:
         print(report.summary())
     return 0
+
+
+def _pairs(values: list[str] | None, flag: str, parse: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values or []:
+        label, sep, rest = item.partition("=")
+        if not sep or not label or not rest:
+            raise ConfigError(f"{flag} must look like LABEL=VALUE, got {item!r}")
+        try:
+            out[label] = parse(rest)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{flag} {item!r}: the value after '=' is not valid") from None
+    return out
+
+
+def _model_at_url(text: str) -> tuple[str, str]:
+    name, sep, url = text.rpartition("@")
+    if not sep or not name or "://" not in url:
+        raise ValueError(text)
+    return name, url
+
+
+def _two_prices(text: str) -> tuple[float, float]:
+    first, sep, second = text.partition(",")
+    if not sep:
+        raise ValueError(text)
+    return float(first), float(second)
+
+
+def add_deploy_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("deploy", help="compare deployments side by side: accuracy, latency, throughput, cost",
+                              description="Run one engine comparison of two or more OpenAI-compatible deployments on a "
+                              "benchmark suite and report accuracy (with the engine's verdict), latency, throughput, "
+                              "cost per 1000 problems and per correct answer, and resources.")
+    p.add_argument("--model", action="append", required=True, metavar="LABEL=MODEL@BASE_URL",
+                   help="a deployment: its label, the model name its server knows and the API root "
+                   "(e.g. local=smollm2-135m@http://127.0.0.1:8080/v1); repeat for each (at least 2)")
+    p.add_argument("--benchmark", choices=("mmlu", "gsm8k"), default="mmlu", help="the suite (default mmlu, 0-shot)")
+    p.add_argument("--per-task", type=int, default=1, help="MMLU problems per subject (default 1)")
+    p.add_argument("--problems", type=int, default=None, help="at most this many problems (default: all)")
+    p.add_argument("--hourly", action="append", metavar="LABEL=USD",
+                   help="hardware $/hour of a local deployment (repeat per label)")
+    p.add_argument("--watts", action="append", metavar="LABEL=W", help="power draw of a local deployment "
+                   "(with --usd-per-kwh)")
+    p.add_argument("--usd-per-kwh", type=float, default=None, help="electricity price for --watts")
+    p.add_argument("--price", action="append", metavar="LABEL=IN,OUT",
+                   help="API price in $ per 1M input and output tokens (repeat per label)")
+    p.add_argument("--completion", action="append", metavar="LABEL", default=[],
+                   help="send plain completions to this deployment (a base model) instead of chat")
+    p.add_argument("--max-tokens", type=int, default=None, help="max_tokens per answer (default 8 mmlu, 256 gsm8k)")
+    p.add_argument("--confidence", type=float, default=0.95, help="level of the verdict (default 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the problem order (default 0)")
+    p.add_argument("--max-concurrency", type=int, default=4, help="calls in flight (default 4)")
+    p.add_argument("--json", action="store_true", help="print DeploymentReport.to_dict() as JSON")
+    p.set_defaults(run=run_deploy)
+    return p
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from ..benchmarks import GSM8K, MMLU
+    from ..models import openai_model
+    from ._cost import CostModel
+    from ._deployment import compare_deployments
+
+    specs = _pairs(args.model, "--model", _model_at_url)
+    if len(specs) < 2:
+        raise ConfigError(f"--model must be given at least twice (two deployments), got {len(specs)}")
+    hourly = _pairs(args.hourly, "--hourly", float)
+    watts = _pairs(args.watts, "--watts", float)
+    prices = _pairs(args.price, "--price", _two_prices)
+    if watts and args.usd_per_kwh is None:
+        raise ConfigError("--watts needs --usd-per-kwh (the price of electricity)")
+    costs = {label: CostModel(hourly_usd=hourly.get(label, 0.0), watts=watts.get(label),
+                              usd_per_kwh=args.usd_per_kwh if label in watts else None)
+             for label in set(hourly) | set(watts)}
+    if args.benchmark == "mmlu":
+        bench: Any = MMLU(n_shots=0, n_problems_per_task=args.per_task, seed=args.seed,
+                          confinement_instructions="Answer with only the letter (A, B, C, or D).")
+        max_tokens = args.max_tokens or 8
+    else:
+        bench = GSM8K(n_shots=0, seed=args.seed)
+        max_tokens = args.max_tokens or 256
+    models = {label: openai_model(name, base_url=url, max_tokens=max_tokens,
+                                  mode="completion" if label in args.completion else "chat")
+              for label, (name, url) in specs.items()}
+    report = compare_deployments(models, benchmark=bench, cost_models=costs, prices=prices or None,
+                                 confidence=args.confidence, seed=args.seed, max_problems=args.problems,
+                                 max_concurrency=args.max_concurrency)
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(report.summary())
+    return 0
