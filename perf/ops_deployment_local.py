@@ -89,6 +89,9 @@ def main() -> None:
     print(f"ratios gemma/smollm2: latency p50 {gemma['latency_p50_s'] / smol['latency_p50_s']:.2f}, "
           f"throughput {gemma['throughput_rps'] / smol['throughput_rps']:.2f}, "
           f"peak RSS {gemma['peak_rss_bytes'] / smol['peak_rss_bytes']:.2f}")
+    for e in (smol, gemma):
+        print(f"{e['model']}: ${e['cost_per_1000_at_capacity']:.4f} per 1000 requests on dedicated hardware at its "
+              f"best load-test throughput ({e['throughput_rps']:.2f} req/s, knee {e['knee_concurrency']})")
     print(f"total wall time of the comparison + load tests: {wall:.0f} s")
 
 

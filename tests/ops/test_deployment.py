@@ -85,12 +85,20 @@ def test_three_deployments_are_ranked(fake_server):
         models = {name: openai_model("fake-model", base_url=s.openai_base_url, api_key="sk-test")
                   for name, s in (("good", fake_server), ("bad", b), ("sevens", c))}
         report = compare_deployments(models, dataset=PROBLEMS, score_fn=score, seed=1, loadtest_concurrency=[1, 4],
-                                     loadtest_requests=8)
+                                     loadtest_requests=8, cost_models={"bad": CostModel(hourly_usd=7.2)})
     assert report.comparison.order[0] == "good" and ("good", "bad") in report.comparison.claims
     assert report.entry("good")["accuracy"] == 1.0 and report.entry("bad")["accuracy"] == 0.0
     assert all(e["throughput_source"] == "loadtest (best level)" for e in report.models)
     assert set(report.loadtests) == {"good", "bad", "sevens"}
     assert "certified at 95%" in report.verdict
+    bad = report.entry("bad")  # the ranking prices its models too: $7.20/h over the run's wall time
+    assert bad["cost_source"] == "hardware"
+    assert bad["cost_total_usd"] == pytest.approx(7.2 * report.comparison.usage["wall_time_s"] / 3600)
+    assert bad["cost_per_correct"] is None and report.entry("good")["cost_source"] is None
+    # at capacity: $7.20/h spread over the best load-test throughput
+    best = report.loadtests["bad"].max_requests_per_s
+    assert bad["cost_per_1000_at_capacity"] == pytest.approx(1000 * 7.2 / 3600 / best)
+    assert report.entry("good")["cost_per_1000_at_capacity"] is None  # not priced
 
 
 def test_bad_deployment_input_is_refused():

@@ -212,7 +212,7 @@ def compare_deployments(
             sample = problems[: max(1, min(len(problems), 64))]
             loadtests[label] = run_sync(lambda label=label, sample=sample: loadtest_async(
                 fns[label], concurrency=loadtest_concurrency, requests=loadtest_requests, prompts=sample, name=label))
-    entries, verdict, used = _entries(result, labels, confidence, latency, server, loadtests)
+    entries, verdict, used = _entries(result, labels, confidence, latency, server, loadtests, costs)
     return DeploymentReport(
         models=entries, comparison=result, verdict=verdict, confidence=float(confidence),
         seed=int(result.seed), n_problems=len(problems), problems_used=used,
@@ -221,8 +221,17 @@ def compare_deployments(
     )
 
 
+def _at_capacity(cost_model: Any, loadtest: Any) -> float | None:
+    """Dollars per 1000 requests of hardware kept busy at its best load-test throughput (a dedicated server),
+    as opposed to ``cost_per_1000`` (this run's wall time, shared with the other deployments, spread over it)."""
+    if cost_model is None or loadtest is None or not loadtest.max_requests_per_s > 0:
+        return None
+    hardware, energy = cost_model.cost(3600.0)
+    return 1000.0 * (hardware + (energy or 0.0)) / (3600.0 * loadtest.max_requests_per_s)
+
+
 def _entries(result: Any, labels: list[str], confidence: float, latency: Any, server: dict[str, Any],
-             loadtests: dict[str, Any]) -> tuple[list[dict[str, Any]], str, int]:
+             loadtests: dict[str, Any], costs: dict[str, Any]) -> tuple[list[dict[str, Any]], str, int]:
     usage = (result.usage or {}).get("models", {})
     cost = ((result.usage or {}).get("cost") or {}).get("models", {})
     accuracy: dict[str, tuple[float | None, float | None, float | None]] = {}
@@ -275,6 +284,7 @@ def _entries(result: Any, labels: list[str], confidence: float, latency: Any, se
             "cost_total_usd": c.get("total_usd"),
             "cost_per_call": c.get("per_call_usd"),
             "cost_per_correct": c.get("per_correct_usd"),
+            "cost_per_1000_at_capacity": _at_capacity(costs.get(label), lt),
             "saved_usd": c.get("saved_usd"),
             "energy_kwh": c.get("energy_kwh"),
             "peak_rss_bytes": None if srv is None else srv.peak_rss_bytes,
