@@ -75,6 +75,9 @@ class DeploymentReport:
         def num(v: Any, fmt: str) -> str:
             return "-" if v is None else format(v, fmt)
 
+        def usd(v: Any) -> str:  # tiny dollar figures keep their digits
+            return "-" if v is None else "0" if v == 0 else f"{v:.2e}" if abs(v) < 0.001 else f"{v:.4f}"
+
         lines = [f"deployment comparison: {len(self.models)} deployments, {self.problems_used} of {self.n_problems} "
                  f"problems used, confidence {self.confidence:.0%}, seed {self.seed}",
                  f"verdict: {self.verdict}",
@@ -86,12 +89,12 @@ class DeploymentReport:
             lines.append(
                 f"{e['model']:<16} {num(e['accuracy'], '.3f'):>8} {interval:>15} {num(e['latency_p50_s'], '.3f'):>7} "
                 f"{num(e['latency_p95_s'], '.3f'):>7} {num(e['throughput_rps'], '.2f'):>7} "
-                f"{num(e['cost_per_1000'], '.4f'):>9} {num(e.get('cost_per_correct'), '.5f'):>10} "
-                f"{num(e.get('saved_usd'), '.4f'):>9} {'-' if rss is None else f'{rss / 2**20:.0f}MiB':>9}")
+                f"{usd(e['cost_per_1000']):>9} {usd(e.get('cost_per_correct')):>10} "
+                f"{usd(e.get('saved_usd')):>9} {'-' if rss is None else f'{rss / 2**20:.0f}MiB':>9}")
         lines.append("cost: " + "; ".join(f"{e['model']} {e.get('cost_source') or 'not priced'}" for e in self.models)
                      + " (hardware = hourly price x the run's wall time [+ energy]; price_table = tokens x prices)")
         if self.resources is not None:
-            lines.append("this process and its children: " + self.resources.summary())
+            lines.append("this process and its children, " + self.resources.summary())
         return "\n".join(lines)
 
     def __str__(self) -> str:
