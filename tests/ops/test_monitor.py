@@ -199,6 +199,7 @@ def test_every_run_is_monitored_and_recorded(tmp_path):
     assert isinstance(report, ResourceReport) and report.n >= 2 and report.peak_rss_bytes > 0
     assert result.to_dict()["resources"] == report.to_dict()
     assert store.resources(result.run_id) == json.loads(json.dumps(report.to_dict()))
+    assert "resources" not in store.get_run(result.run_id)["summary"]  # stored once, in its own table
     off = BayesianBenchmark(seed=2, store=store, monitor_resources=False).compare(_busy, lambda p: "x", _score,
                                                                                   list(range(30)))
     assert off.resources is None and off.to_dict()["resources"] is None and store.resources(off.run_id) is None
