@@ -159,3 +159,30 @@ def test_deploy_cli_against_two_fake_apis(fake_server, capsys):
     bad = subprocess.run([sys.executable, "-m", "bayesbench.cli", "deploy", "--model", "a=x"], capture_output=True,
                          text=True, env=env, timeout=60)
     assert bad.returncode == 2 and "--model" in bad.stderr
+
+
+def test_plot_hands_the_models_to_the_plots_cost_accuracy(monkeypatch):
+    """The figure itself is bayesbench.plots' (tested there); here: what .plot() hands it, and the error
+    without it. The plots module is replaced by a recorder, not the report under test."""
+    import sys
+    import types
+
+    from bayesbench.errors import MissingDependencyError
+
+    report = compare_deployments({"a": lambda p: p["answer"], "b": lambda p: "0"}, dataset=PROBLEMS, score_fn=score,
+                                 seed=0)
+    seen = {}
+    fake = types.ModuleType("bayesbench.plots")
+
+    def cost_accuracy(models, **kwargs):
+        seen.update(models=models, kwargs=kwargs)
+        return "figure"
+
+    fake.cost_accuracy = cost_accuracy
+    monkeypatch.setitem(sys.modules, "bayesbench.plots", fake)
+    assert report.plot(path="x.png") == "figure"
+    assert seen["models"] == report.to_dict()["models"] and seen["kwargs"] == {"path": "x.png"}
+    assert all(set(ENTRY_KEYS) <= set(m) for m in seen["models"])
+    monkeypatch.setitem(sys.modules, "bayesbench.plots", None)  # not installed
+    with pytest.raises(MissingDependencyError, match=r"bayesbench\[plots\]"):
+        report.plot()

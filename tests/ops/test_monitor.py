@@ -248,3 +248,14 @@ def test_a_version_3_store_is_migrated_and_keeps_its_data(tmp_path):
     assert store.resources(rid)["peak_rss_bytes"] == m.report.peak_rss_bytes
     con = sqlite3.connect(path)
     assert con.execute("SELECT COUNT(*) FROM resources").fetchone()[0] == 1
+
+
+def test_a_suite_evaluation_carries_resources():
+    from bayesbench.benchmarks import BigBenchHard
+
+    suite = BigBenchHard(tasks=["navigate"], n_problems_per_task=6, n_shots=0)  # the vendored BBH files
+    result = suite.evaluate(lambda prompt: "Yes", model_name="yes-man")
+    assert isinstance(result.resources, ResourceReport) and result.resources.n >= 2
+    assert result.to_dict()["resources"]["peak_rss_bytes"] == result.resources.peak_rss_bytes
+    off = suite.evaluate(lambda prompt: "Yes", model_name="yes-man", monitor_resources=False)
+    assert off.resources is None and off.to_dict()["resources"] is None
