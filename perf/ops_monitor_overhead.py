@@ -30,12 +30,13 @@ def model_factory(latency: float):
     return model
 
 
-def one_run(monitor: bool, problems: int, latency: float) -> float:
+def one_run(monitor: bool, problems: int, latency: float) -> tuple[float, float]:
+    """(wall s, CPU s of this process, all threads) of one run."""
     bench = BayesianBenchmark(seed=1, rule="fixed", monitor_resources=monitor, max_concurrency=8)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     bench.compare(model_factory(latency), model_factory(latency), lambda p, r: float(r == "right"),
                   list(range(problems)))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def sample_cost(n: int = 200) -> tuple[float, float]:
@@ -47,6 +48,14 @@ def sample_cost(n: int = 200) -> tuple[float, float]:
     w, c = (time.perf_counter() - w0) / n, (time.thread_time() - c0) / n
     m.stop()
     return w, c
+
+
+def start_stop_cost(n: int = 20) -> float:
+    """Wall seconds of one monitor's start() + stop() (what every run pays besides the samples)."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        ResourceMonitor().start().stop()
+    return (time.perf_counter() - t0) / n
 
 
 def main() -> None:
@@ -61,13 +70,18 @@ def main() -> None:
         off.append(one_run(False, args.problems, args.latency))
         on.append(one_run(True, args.problems, args.latency))
     w, c = sample_cost()
-    m_off, m_on = statistics.median(off), statistics.median(on)
-    print(f"{'variant':<22} {'median wall s':>13} {'runs':>5}")
-    print(f"{'monitor off (baseline)':<22} {m_off:>13.3f} {len(off):>5}")
-    print(f"{'monitor on':<22} {m_on:>13.3f} {len(on):>5}")
-    print(f"ratio on/off: {m_on / m_off:.3f}  (difference {1000 * (m_on - m_off):+.1f} ms per run of "
-          f"{args.problems} problems x 2 models)")
-    print(f"one sample: {1e6 * w:.0f} us wall, {1e6 * c:.0f} us CPU (every 0.5 s: {100 * c / 0.5:.3f} % of a core)")
+    ss = start_stop_cost()
+    wall_off, wall_on = [w for w, _ in off], [w for w, _ in on]
+    cpu_off, cpu_on = [c for _, c in off], [c for _, c in on]
+    m_off, m_on = statistics.median(wall_off), statistics.median(wall_on)
+    c_off, c_on = statistics.median(cpu_off), statistics.median(cpu_on)
+    print(f"{'variant':<22} {'median wall s':>13} {'min wall s':>10} {'median CPU s':>12} {'runs':>5}")
+    print(f"{'monitor off (baseline)':<22} {m_off:>13.3f} {min(wall_off):>10.3f} {c_off:>12.3f} {len(off):>5}")
+    print(f"{'monitor on':<22} {m_on:>13.3f} {min(wall_on):>10.3f} {c_on:>12.3f} {len(on):>5}")
+    print(f"ratio on/off: wall {m_on / m_off:.3f} (minima {min(wall_on) / min(wall_off):.3f}), CPU {c_on / c_off:.3f}"
+          f"  (runs of {args.problems} problems x 2 models)")
+    print(f"one sample: {1e6 * w:.0f} us wall, {1e6 * c:.0f} us CPU (every 0.5 s: {100 * c / 0.5:.3f} % of a core); "
+          f"start + stop of a monitor: {1000 * ss:.1f} ms wall")
 
 
 if __name__ == "__main__":

@@ -134,3 +134,14 @@ def test_cost_models_reach_the_results_of_a_run():
     assert cost["local"]["saved_usd"] > 0 and result.problems_tested < 200
     with pytest.raises(ConfigError, match="cost_models"):
         BayesianBenchmark(cost_models=[1, 2])
+
+
+def test_latency_report_of_a_run_result():
+    result = BayesianBenchmark(seed=0).compare(lambda p: "a", lambda p: "b", lambda p, r: float(r == "a"),
+                                               list(range(30)), model_a_name="A", model_b_name="B")
+    report = latency_report(result)
+    assert set(report.models) == {"A", "B"}
+    assert report.models["A"].calls == result.usage["models"]["A"]["calls"]
+    assert report.models["A"].windows == []  # a result's usage keeps no timeline: windows need the executor or store
+    with pytest.raises(ConfigError, match="source"):
+        latency_report(42)

@@ -123,3 +123,14 @@ def test_loadtest_cli_against_the_fake_server(fake_server, capsys):
     bad = subprocess.run([sys.executable, "-m", "bayesbench.cli", "loadtest", "fake-model", "--concurrency", "8,1"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert bad.returncode == 2 and "concurrency" in bad.stderr
+
+
+def test_streamed_load_test_measures_time_to_first_token(fake_server):
+    fake_server.latency_s = 0.05  # before the first chunk
+    fake_server.stream_chunk_delay_s = 0.02  # between chunks
+    model = openai_model("fake-model", base_url=fake_server.openai_base_url, api_key="sk-test", stream=True)
+    report = loadtest(model, concurrency=[2], requests=8,
+                      prompts=[{"question": "one two three four five six"}])
+    lv = report.levels[0]
+    assert lv.errors == 0 and lv.ttft_p50_s is not None
+    assert 0.05 <= lv.ttft_p50_s < lv.latency_p50_s  # the answer's words keep streaming after the first token
