@@ -145,3 +145,12 @@ def test_latency_report_of_a_run_result():
     assert report.models["A"].windows == []  # a result's usage keeps no timeline: windows need the executor or store
     with pytest.raises(ConfigError, match="source"):
         latency_report(42)
+
+
+def test_hardware_cost_shows_in_the_result_text():
+    bench = BayesianBenchmark(seed=0, cost_models={"A": CostModel(hourly_usd=3600.0)})
+    result = bench.compare(lambda p: "a", lambda p: "b", lambda p, r: float(r == "a"), list(range(30)),
+                           model_a_name="A", model_b_name="B")
+    total = result.usage["cost"]["models"]["A"]["total_usd"]
+    assert f"A: {result.usage['models']['A']['calls']} calls" in result.summary()
+    assert f"cost ${total:.4f} (hardware)" in result.summary()

@@ -187,7 +187,12 @@ def usage_lines(usage: dict[str, Any] | None, tasks: tuple[str, ...] = ()) -> st
         if counted and not (task and u.get("tokens_estimated")):
             line += (f", tokens in/out {u.get('input_tokens', 0)}/{u.get('output_tokens', 0)}"
                      + (" (estimated)" if u.get("tokens_estimated") else ""))
-        if cost is not None:
+        priced = ((usage.get("cost") or {}).get("models") or {}).get(name) or {}
+        if priced.get("source") == "hardware":  # cost_models: hours of the run x $/h (+ energy)
+            line += f", cost ${priced['total_usd']:.4f} (hardware)"
+            if priced.get("per_correct_usd") is not None:
+                line += f", ${priced['per_correct_usd']:.5f} per correct"
+        elif cost is not None:
             line += f", cost ${cost:.4f}"
         saved = savings.get(name)
         if saved:
