@@ -23,7 +23,7 @@ from ._version import __version__
 from .errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUBCOMMANDS = ("replay", "demo", "run", "estimate", "loadtest", "deploy")
+SUBCOMMANDS = ("replay", "demo", "run", "estimate", "loadtest", "deploy", "usage")
 COMMANDS_EPILOG = """commands:
   bayesbench FILE.py [flags]        run a benchmark file (same as `bayesbench run FILE.py`)
   bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
@@ -31,6 +31,7 @@ COMMANDS_EPILOG = """commands:
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
   bayesbench loadtest MODEL --base-url URL --concurrency 1,8,32   latency vs load: where a server saturates
   bayesbench deploy --model A=MODEL@URL --model B=MODEL@URL       deployments side by side (accuracy, speed, cost)
+  bayesbench usage RUN_ID --store FILE  latency, throughput and resource use of a stored run
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -305,6 +306,14 @@ def _cmd_deploy(argv: Sequence[str]) -> int:
     return run_deploy(parser.parse_args(["deploy", *argv]))
 
 
+def _cmd_usage(argv: Sequence[str]) -> int:
+    from .ops._cli import add_usage_parser, run_usage
+
+    parser = argparse.ArgumentParser(prog="bayesbench")
+    add_usage_parser(parser.add_subparsers(dest="command"))
+    return run_usage(parser.parse_args(["usage", *argv]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--version":  # answered before anything heavy is imported
@@ -315,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if argv else EXIT_INPUT
     command, rest = (argv[0], argv[1:]) if argv[0] in SUBCOMMANDS else ("run", argv)
     handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate,
-                "loadtest": _cmd_loadtest, "deploy": _cmd_deploy}
+                "loadtest": _cmd_loadtest, "deploy": _cmd_deploy,
+                "usage": _cmd_usage}
     try:
         if command == "run" and argv[0] != "run":
             return _cmd_run(rest, prog="bayesbench")

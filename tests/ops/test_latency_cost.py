@@ -154,3 +154,23 @@ def test_hardware_cost_shows_in_the_result_text():
     total = result.usage["cost"]["models"]["A"]["total_usd"]
     assert f"A: {result.usage['models']['A']['calls']} calls" in result.summary()
     assert f"cost ${total:.4f} (hardware)" in result.summary()
+
+
+def test_usage_cli_reads_a_stored_run(tmp_path, capsys):
+    import json
+
+    from bayesbench.cli import main
+
+    path = str(tmp_path / "bb.sqlite")
+    result = BayesianBenchmark(seed=0, store=path).compare(lambda p: "a", lambda p: "b", lambda p, r: float(r == "a"),
+                                                           list(range(30)), model_a_name="A", model_b_name="B")
+    assert main(["usage", result.run_id, "--store", path, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["run_id"] == result.run_id and set(d["latency"]["models"]) == {"A", "B"}
+    assert d["latency"]["models"]["A"]["calls"] == result.usage["models"]["A"]["calls"]
+    assert d["resources"] == json.loads(json.dumps(result.resources.to_dict()))
+    assert main(["usage", "latest", "--store", path]) == 0
+    text = capsys.readouterr().out
+    assert f"run {result.run_id}" in text and "A: " in text and "resources: " in text
+    assert main(["usage", "nope", "--store", path]) == 2
+    assert "no run 'nope'" in capsys.readouterr().err

@@ -152,3 +152,43 @@ def run_deploy(args: argparse.Namespace) -> int:
     else:
         print(report.summary())
     return 0
+
+
+def add_usage_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("usage", help="latency, throughput and resource use of a stored run",
+                              description="Per-model latency percentiles, time to first token, tokens/s, requests/s "
+                              "(over the run and in windows), errors and retries, and the CPU/memory/GPU samples "
+                              "of a run recorded in a store.")
+    p.add_argument("run_id", help="the run's id (result.run_id, or the newest run with 'latest')")
+    p.add_argument("--store", required=True, help="the SQLite file (or database URL) the run was recorded in")
+    p.add_argument("--window", type=float, default=10.0, help="width of the requests/s windows in seconds (default 10)")
+    p.add_argument("--json", action="store_true", help="print {latency, resources} as JSON")
+    p.set_defaults(run=run_usage)
+    return p
+
+
+def run_usage(args: argparse.Namespace) -> int:
+    from ..store import Store
+    from ._latency import latency_report
+    from ._monitor import ResourceReport
+
+    store = Store(args.store)
+    run_id = args.run_id
+    if run_id == "latest":
+        runs = store.runs()
+        if not runs:
+            raise ConfigError(f"the store {args.store!r} has no runs yet")
+        run_id = runs[0]["id"]
+    if store.get_run(run_id) is None:
+        known = ", ".join(r["id"] for r in store.runs()[:5]) or "none"
+        raise ConfigError(f"no run {run_id!r} in {args.store!r}; the newest runs are: {known}")
+    latency = latency_report(store, run_id=run_id, window_s=args.window)
+    resources = store.resources(run_id)
+    if args.json:
+        json.dump({"run_id": run_id, "latency": latency.to_dict(), "resources": resources}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(f"run {run_id}")
+        print(latency.summary())
+        print(ResourceReport.from_dict(resources).summary() if resources else "resources: not recorded")
+    return 0
