@@ -259,3 +259,13 @@ def test_a_suite_evaluation_carries_resources():
     assert result.to_dict()["resources"]["peak_rss_bytes"] == result.resources.peak_rss_bytes
     off = suite.evaluate(lambda prompt: "Yes", model_name="yes-man", monitor_resources=False)
     assert off.resources is None and off.to_dict()["resources"] is None
+
+
+def test_watching_another_process_that_ends_keeps_its_samples():
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(b'x') * (50 * 2**20); time.sleep(0.8)"])
+    m = ResourceMonitor(pid=child.pid, interval_s=0.1).start()
+    child.wait(timeout=30)
+    time.sleep(0.3)
+    report = m.stop()  # no error although the process is gone
+    assert report.pid == child.pid and report.n >= 2
+    assert report.peak_rss_bytes > 40 * MB

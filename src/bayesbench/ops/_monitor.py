@@ -236,7 +236,10 @@ class ResourceMonitor:
             raise ConfigError("this ResourceMonitor was never started; call start() first")
         self._stop.set()
         self._thread.join()
-        self._sample()
+        try:
+            self._sample()
+        except Exception:  # the watched process ended: the report keeps the samples taken while it ran
+            pass
         gpu = None
         if self._gpu is not None:
             if self._gpu.available:
