@@ -110,6 +110,34 @@ print(json.dumps([d["gpu"], [s["gpu_util_percent"] for s in d["samples"]], [s["g
 """
 
 
+NO_PSUTIL = """
+import sys
+sys.modules["psutil"] = None  # a broken install
+from bayesbench import BayesianBenchmark
+from bayesbench.errors import MissingDependencyError
+from bayesbench.ops import ResourceMonitor
+try:
+    ResourceMonitor().start()
+except MissingDependencyError as err:
+    print("ERR", err)
+import warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    r = BayesianBenchmark(seed=0).compare(lambda p: "a", lambda p: "b", lambda p, x: float(x == "a"), list(range(20)))
+print("RUN", r.resources, r.winner, any("not monitored" in str(w.message) for w in caught))
+"""
+
+
+def test_without_psutil_runs_go_on_unmonitored_and_the_monitor_says_how_to_install_it():
+    import os
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", NO_PSUTIL], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert 'pip install "psutil==7.2.2"' in out.stdout
+    assert "RUN None model_a True" in out.stdout
+
+
 def test_without_nvidia_ml_py_there_is_no_gpu_data_and_no_error(tmp_path):
     import os
 
@@ -170,13 +198,14 @@ def test_gpu_figures_when_nvml_answers_and_when_it_fails_mid_run(monkeypatch):
         time.sleep(0.15)
     gpu = m.report.gpu
     assert gpu["devices"] == [{"index": 0, "name": "Fake GPU", "memory_total_bytes": 8 * 2**30}]
-    assert gpu["peak_util_percent"] == 40 and gpu["peak_memory_bytes"] == 2**30
+    assert gpu["peak_util_percent"] == 40 and gpu["peak_memory_bytes"] == 2**30 and gpu["error"] is None
     assert all(s["gpu_util_percent"] == 40 for s in m.report.samples)
     monkeypatch.setitem(sys.modules, "pynvml", _fake_pynvml(fail_after=2))
     with ResourceMonitor(interval_s=0.05) as m:
         time.sleep(0.2)
     util = [s["gpu_util_percent"] for s in m.report.samples]
     assert util[:2] == [40, 40] and set(util[2:]) == {None}  # the run went on without GPU data
+    assert m.report.gpu["peak_util_percent"] == 40 and "GPU is lost" in m.report.gpu["error"]
 
 
 # ----------------------------------------------------------------------------- around every run, in the store

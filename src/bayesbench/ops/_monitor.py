@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, missing_dependency
+from ..errors import ConfigError, MissingDependencyError
 
 SAMPLE_KEYS = ("t_s", "process_cpu_percent", "system_cpu_percent", "rss_bytes", "gpu_util_percent",
                "gpu_memory_bytes")
@@ -151,7 +151,8 @@ class _Gpu:
 
     @property
     def available(self) -> bool:
-        return bool(self.handles)
+        """NVML found devices when the monitor started (even if it failed later)."""
+        return bool(self.devices)
 
     def sample(self) -> tuple[float | None, int | None]:
         """(mean utilisation % over the devices, memory used in bytes summed over them), or (None, None)."""
@@ -162,7 +163,7 @@ class _Gpu:
             used = [self._nvml.nvmlDeviceGetMemoryInfo(h).used for h in self.handles]
         except Exception as exc:  # a GPU that fails mid-run: no more GPU data, the run goes on
             self.error = f"NVML failed during the run: {exc}"
-            self.handles = []
+            self.handles = []  # the devices stay known; the samples from now on have no GPU data
             return None, None
         return float(sum(utils)) / len(utils), int(sum(used))
 
@@ -207,8 +208,10 @@ class ResourceMonitor:
     def start(self) -> ResourceMonitor:
         try:
             import psutil
-        except ImportError:  # pragma: no cover - a core dependency; exercised in a subprocess test
-            raise missing_dependency("psutil", "ops", "The resource monitor") from None
+        except ImportError:  # a core dependency: only a broken install lacks it
+            raise MissingDependencyError(
+                "The resource monitor needs the package 'psutil' (a dependency of bayesbench), which is not "
+                'installed. Install it with: pip install "psutil==7.2.2" (or reinstall bayesbench)') from None
         if self._thread is not None:
             raise ConfigError("this ResourceMonitor was already started; make a new one per run")
         self._psutil = psutil
@@ -247,7 +250,7 @@ class ResourceMonitor:
                 mem = [s["gpu_memory_bytes"] for s in self._samples if s["gpu_memory_bytes"] is not None]
                 gpu = {"devices": self._gpu.devices, "peak_util_percent": max(utils) if utils else None,
                        "mean_util_percent": sum(utils) / len(utils) if utils else None,
-                       "peak_memory_bytes": max(mem) if mem else None}
+                       "peak_memory_bytes": max(mem) if mem else None, "error": self._gpu.error}
             self._gpu.close()
         self.report = ResourceReport(interval_s=self.interval_s, samples=list(self._samples),
                                      duration_s=self._t_last - self._t0, cpu_seconds=self._cpu_total, gpu=gpu,
