@@ -70,7 +70,7 @@ def _own_doc(obj: Any) -> str:
 def test_the_walk_finds_every_public_package() -> None:
     for expected in ("bayesbench", "bayesbench.benchmarks", "bayesbench.stats", "bayesbench.models",
                      "bayesbench.engine", "bayesbench.execution", "bayesbench.scoring", "bayesbench.store",
-                     "bayesbench.monitor", "bayesbench.builder"):
+                     "bayesbench.monitor", "bayesbench.builder", "bayesbench.ops"):
         assert expected in PUBLIC_MODULES
     assert not [n for n in PUBLIC_MODULES if "._" in n]
 
@@ -132,6 +132,19 @@ def test_the_rules_catch_what_they_claim(monkeypatch) -> None:
 
 def test_top_level_all_contains_the_documented_api() -> None:
     assert EXPECTED_TOP_LEVEL <= set(bayesbench.__all__)
+
+
+EXPECTED_OPS = {
+    "CostModel", "CostReport", "DeploymentReport", "LatencyReport", "LoadLevel", "LoadTestReport", "ModelCost",
+    "ModelLatency", "ResourceMonitor", "ResourceReport", "compare_deployments", "cost_report", "latency_report",
+    "loadtest", "loadtest_async",
+}
+
+
+def test_ops_all_is_the_operations_api() -> None:
+    import bayesbench.ops
+
+    assert set(bayesbench.ops.__all__) == EXPECTED_OPS
 
 
 def test_error_tree() -> None:

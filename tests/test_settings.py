@@ -26,6 +26,7 @@ from bayesbench.engine import RunSettings
 from bayesbench.engine._journal import run_config
 from bayesbench.engine._settings import RunOptions, names
 from bayesbench.errors import UnknownSettingError
+from bayesbench.ops import CostModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +56,8 @@ CHANGED = {
     "history": str(ROOT / "tests" / "history" / "fixtures" / "mixture_bank.csv"),
     "n_runs": 3,
     "reduce": "majority",
+    "monitor_resources": False,
+    "cost_models": {"local": CostModel(hourly_usd=1.5)},
 }
 FIELDS = [f.name for f in fields(RunSettings)]
 
@@ -212,8 +215,8 @@ def _flags(*args: str) -> set[str]:
 
 def test_cli_flags_are_generated_from_the_fields():
     flagged = [f.name for f in fields(RunSettings) if f.metadata["flag"] is not None]
-    # what cannot be typed on a command line: a Python callable and a RetryPolicy object
-    assert set(FIELDS) - set(flagged) == {"posterior_factory", "retry"}
+    # what cannot be typed on a command line: a Python callable, a RetryPolicy object, CostModel objects
+    assert set(FIELDS) - set(flagged) == {"posterior_factory", "retry", "cost_models"}
     run_flags, replay_flags = _flags("run"), _flags("replay")
     for name in flagged:
         flag = "--" + name.replace("_", "-")
@@ -234,11 +237,12 @@ def test_cli_passes_every_flag_through(tmp_path):
         "def run(verbose=False):\n"
         "    s = bench.settings\n"
         "    sys.stderr.write('SETTINGS ' + json.dumps({k: getattr(s, k) for k in s.__dataclass_fields__ "
-        "if k not in ('posterior_factory', 'retry')}) + '\\n')\n"
+        "if k not in ('posterior_factory', 'retry', 'cost_models')}) + '\\n')\n"
         "    return _run(verbose)\n"
         "bench.run = run\n"
     )
-    values = {n: v for n, v in CHANGED.items() if n in names(ranking=False) and n not in ("posterior_factory", "retry")}
+    values = {n: v for n, v in CHANGED.items()
+              if n in names(ranking=False) and n not in ("posterior_factory", "retry", "cost_models")}
     argv = []
     for name, value in values.items():
         argv += ["--" + name.replace("_", "-"), *(map(str, value) if isinstance(value, tuple) else [str(value)])]

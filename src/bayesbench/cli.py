@@ -32,6 +32,9 @@ COMMANDS_EPILOG = """commands:
   bayesbench monitor run|check CFG  scheduled evaluations with anytime-valid regression alerts (docs/monitoring.md)
   bayesbench build collect DIR ...  build a dataset: collect, generate, dedup, anonymize, export, info
   bayesbench plan --gap 0.1         problems, calls and dollars until a decision, before a run
+  bayesbench loadtest MODEL --base-url URL --concurrency 1,8,32   latency vs load: where a server saturates
+  bayesbench deploy --model A=MODEL@URL --model B=MODEL@URL       deployments side by side (accuracy, speed, cost)
+  bayesbench usage RUN_ID --store FILE  latency, throughput and resource use of a stored run
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -289,6 +292,9 @@ DELEGATED = {
     "monitor": ("bayesbench.monitor._cli", "add_monitor_parser", "run_monitor"),
     "build": ("bayesbench.builder._cli", "add_build_parser", "run_build"),
     "plan": ("bayesbench._plan_cli", "add_plan_parser", "run_plan"),
+    "loadtest": ("bayesbench.ops._cli", "add_loadtest_parser", "run_loadtest"),
+    "deploy": ("bayesbench.ops._cli", "add_deploy_parser", "run_deploy"),
+    "usage": ("bayesbench.ops._cli", "add_usage_parser", "run_usage"),
 }
 SUBCOMMANDS = ("replay", "demo", "run", *DELEGATED)
 

@@ -464,6 +464,7 @@ class Benchmark(abc.ABC):
         max_retries: int = 2,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         model_name: str | None = None,
+        monitor_resources: bool = True,
         budget: int | None = None,
         history: Any = None,
         history_method: str = "active",
@@ -494,6 +495,7 @@ class Benchmark(abc.ABC):
             lambda: self.a_evaluate(
                 model, batch_size=batch_size, max_concurrency=max_concurrency, max_retries=max_retries,
                 timeout=timeout, model_name=model_name, n_runs=n_runs, reduce=reduce,
+                monitor_resources=monitor_resources,
             )
         )
 
@@ -508,6 +510,7 @@ class Benchmark(abc.ABC):
         model_name: str | None = None,
         n_runs: int = 1,
         reduce: str = "mean",
+        monitor_resources: bool = True,
     ) -> BenchmarkResult:
         """Async :meth:`evaluate`.
 
@@ -536,6 +539,9 @@ class Benchmark(abc.ABC):
         reduce:
             How one problem's runs become its score: ``"mean"``, ``"majority"`` (the score of the most common
             answer) or ``"pass@K"`` (K <= n_runs; ``"pass@k"``: K = n_runs).
+        monitor_resources:
+            Sample CPU, memory and GPU use during the evaluation (``result.resources``, a
+            :class:`bayesbench.ops.ResourceReport`). Default True.
         """
         positive_int("batch_size", batch_size, allow_none=True)
         positive_int("max_concurrency", max_concurrency)
@@ -552,6 +558,11 @@ class Benchmark(abc.ABC):
         from ..engine._settings import RunSettings
 
         repeat = RunSettings(n_runs=n_runs, reduce=reduce)  # validated like every front door's
+        monitor = None
+        if monitor_resources:
+            from ..ops._monitor import ResourceMonitor
+
+            monitor = ResourceMonitor().start()
         try:
             runs = []
             for r in range(repeat.n_runs):
@@ -560,10 +571,12 @@ class Benchmark(abc.ABC):
                 runs.append(await self._run(model, model_name, problems, Calls(executor, batch_size, run_params(r))))
         finally:
             executor.close()
+            resources = monitor.stop() if monitor is not None else None
         records, name = runs[0]
         if repeat.n_runs > 1:
             records = self._reduce_runs(repeat, [recs for recs, _ in runs])
         self.result = self._build_result(name, records)
+        self.result.resources = resources
         if repeat.n_runs > 1:
             from ..engine._repeats import repeats_report
 

@@ -34,6 +34,11 @@ class HeadToHead:
     task_result: Any
 
     @property
+    def resources(self) -> Any:
+        """CPU, memory and GPU use of the run (the engine's ``task_result.resources``)."""
+        return getattr(self.task_result, "resources", None)
+
+    @property
     def efficiency(self) -> float:
         return self.problems_saved / self.total_problems if self.total_problems else 0.0
 

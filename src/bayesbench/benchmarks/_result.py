@@ -110,6 +110,8 @@ class BenchmarkResult:
     settings: dict[str, Any] = field(default_factory=dict)
     #: with n_runs > 1: mean, SE clustered by problem, between-run and between-problem variance
     repeats: dict[str, Any] | None = None
+    #: CPU, memory and GPU use during the evaluation (a bayesbench.ops.ResourceReport), None when not monitored
+    resources: Any = field(default=None, repr=False)
 
     @property
     def overall_score(self) -> float:
@@ -167,4 +169,5 @@ class BenchmarkResult:
             "source": self.source,
             "settings": dict(self.settings),
             "repeats": self.repeats,
+            "resources": None if self.resources is None else self.resources.to_dict(),
         }

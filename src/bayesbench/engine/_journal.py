@@ -90,5 +90,7 @@ class RunJournal:
         self.store.record_batch(self.run_id, by_problem, payload)
 
     def finish(self, summary: Mapping[str, Any]) -> None:
-        """Mark the run finished. A run that raised stays 'running', so the next identical run resumes it."""
+        """Mark the run finished. A run that raised stays 'running', so the next identical run resumes it.
+        The resource samples are left out: they have their own table (``Store.resources(run_id)``)."""
+        summary = {k: v for k, v in summary.items() if k != "resources"}
         self.store.finish_run(self.run_id, json.loads(json.dumps(summary, default=str)))

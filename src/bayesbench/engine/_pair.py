@@ -229,6 +229,7 @@ class PairRun:
             run_id=self.journal.run_id if self.journal is not None else None,
             resumed=bool(self.journal is not None and self.journal.resumed),
             scored_by=_scored_by(self.scorer),
+            resources=self.ctx.resources() if self.ctx is not None else None,
         )
 
     def _run_scores(self) -> dict[str, list[list[float]]] | None:
@@ -258,7 +259,23 @@ class PairRun:
         for model, usage in report.models.items():
             if 0 < usage.calls <= total:
                 out["savings"][model] = report.savings(problems_used=usage.calls, problems_total=total)[model].to_dict()
+        out["cost"] = self._cost(report, total)
         return out
+
+    def _cost(self, report: Any, total: int) -> dict[str, Any] | None:
+        """Per-model dollars (hardware by the hour via ``cost_models``, else the price table): total, per call,
+        per correct answer, per 1000 problems and saved by stopping early. None when nothing is priced."""
+        from ..ops._cost import cost_report
+
+        if self.calls_per_record != 1:  # a task function's "model" is both sides at once: nothing to price apart
+            return None
+        lo, hi = self.settings.score_range
+        sides = dict(zip(self.names, (self.scores_a, self.scores_b)))
+        correct = {m: sum((x - lo) / (hi - lo) for x in v) for m, v in sides.items()}
+        used = {m: min(u.calls, total) for m, u in report.models.items()}
+        costs = cost_report(report, cost_models=self.settings.cost_models, correct=correct, problems_used=used,
+                            problems_total=total)
+        return costs.to_dict() if costs.total_usd is not None else None
 
 
 def _scored_by(scorer: Any) -> dict[str, Any] | None:

@@ -132,12 +132,14 @@ async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn
         usage = ctx.usage()
         if usage is not None:
             out.usage = usage.to_dict()
+            out.usage["cost"] = _ranking_cost(usage, scores, settings, bank)
         if settings.n_runs > 1:
             out.run_scores = {m: [runs[m][i] for i in sorted(scores[m]) if i in runs[m]] for m in names}
             out.repeats = repeats_report(out.run_scores, settings)
         out.n_runs, out.reduce = settings.n_runs, settings.reduce
         out.run_id = ctx.run_id
         out.scored_by = _scored_by(score_fn)
+        out.resources = ctx.resources()
         return out
 
     progress = Progress("ranking", limit, enabled=verbose)
@@ -229,3 +231,18 @@ def build_ranking_result(
         stop_reason=stop_reason,
         pairwise=pairwise,
     )
+
+
+def _ranking_cost(usage: Any, scores: Any, settings: RunSettings, bank: int) -> dict[str, Any] | None:
+    """Per-model dollars of a ranking (see PairRun._cost); None when nothing is priced."""
+    from ..ops._cost import cost_report
+
+    lo, hi = settings.score_range
+    correct = {}
+    for m, by_problem in scores.items():
+        values = by_problem.values() if hasattr(by_problem, "values") else by_problem
+        correct[m] = float(sum((float(x) - lo) / (hi - lo) for x in values if x is not None and x == x))
+    used = {m: min(u.calls, bank) for m, u in usage.models.items()}
+    report = cost_report(usage, cost_models=settings.cost_models, correct=correct, problems_used=used,
+                         problems_total=bank)
+    return report.to_dict() if report.total_usd is not None else None

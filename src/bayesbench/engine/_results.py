@@ -91,6 +91,7 @@ class TaskResult:
     run_scores: dict[str, list[list[float]]] | None = field(default=None, repr=False)
     #: n_runs > 1: per model and for A - B, mean, clustered SE, between-run and between-problem variance
     repeats: dict[str, Any] | None = field(default=None, repr=False)
+    resources: Any = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -174,6 +175,7 @@ class TaskResult:
             "reduce": self.reduce,
             "run_scores": self.run_scores,
             "repeats": _finite_tree(self.repeats),
+            "resources": None if self.resources is None else self.resources.to_dict(),
         }
 
 
@@ -226,7 +228,12 @@ def usage_lines(usage: dict[str, Any] | None, tasks: tuple[str, ...] = ()) -> st
         if counted and not (task and u.get("tokens_estimated")):
             line += (f", tokens in/out {u.get('input_tokens', 0)}/{u.get('output_tokens', 0)}"
                      + (" (estimated)" if u.get("tokens_estimated") else ""))
-        if cost is not None:
+        priced = ((usage.get("cost") or {}).get("models") or {}).get(name) or {}
+        if priced.get("source") == "hardware":  # cost_models: hours of the run x $/h (+ energy)
+            line += f", cost ${priced['total_usd']:.4f} (hardware)"
+            if priced.get("per_correct_usd") is not None:
+                line += f", ${priced['per_correct_usd']:.5f} per correct"
+        elif cost is not None:
             line += f", cost ${cost:.4f}"
         saved = savings.get(name)
         if saved:
@@ -291,6 +298,14 @@ class BenchmarkReport:
     def model_calls(self) -> int:
         return sum(r.model_calls for r in self.task_results)
 
+    @property
+    def resources(self) -> Any:
+        """CPU, memory and GPU use over all tasks (one :class:`~bayesbench.ops.ResourceReport`, the tasks'
+        samples one after the other), or None when no task was monitored."""
+        from ..ops._monitor import ResourceReport
+
+        return ResourceReport.merged([r.resources for r in self.task_results])
+
     def summary(self) -> str:
         lines = [f"bayesbench report: {len(self.task_results)} task(s), confidence {self.confidence:.0%}"
                  + (f", {self.correction} correction across tasks" if self.correction else "")]
@@ -314,7 +329,7 @@ class BenchmarkReport:
         rows = []
         for result in self.task_results:
             row = result.to_dict()
-            for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci"):
+            for key in ("posterior_a", "posterior_b", "problem_order", "usage", "e_values", "ci", "resources"):
                 row.pop(key)
             row["ci_low"], row["ci_high"] = result.ci
             rows.append(row)
@@ -365,6 +380,7 @@ class RankingResult:
     run_scores: dict[str, list[list[float]]] | None = field(default=None, repr=False)
     #: n_runs > 1: per model, mean, clustered SE, between-run and between-problem variance
     repeats: dict[str, Any] | None = field(default=None, repr=False)
+    resources: Any = field(default=None, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -428,6 +444,7 @@ class RankingResult:
             "reduce": self.reduce,
             "run_scores": self.run_scores,
             "repeats": _finite_tree(self.repeats),
+            "resources": None if self.resources is None else self.resources.to_dict(),
         }
 
     def to_dataframe(self) -> Any:

@@ -84,6 +84,17 @@ class RunContext:
         self._closers = _closers([*functions.values(), *models])
         self._calls_at_start = self._calls_now()
         self._spent_at_start = self._spent_now()
+        self._monitor: Any = None
+        self._resources: Any = None
+        if settings.monitor_resources:
+            from ..errors import MissingDependencyError
+            from ..ops._monitor import ResourceMonitor
+
+            try:
+                self._monitor = ResourceMonitor().start()
+            except MissingDependencyError as err:  # psutil missing from a broken install: run, unmonitored
+                warnings.warn(f"{err}; this run is not monitored (pass monitor_resources=False to silence this)",
+                              RuntimeWarning, stacklevel=2)
 
     @property
     def run_id(self) -> str | None:
@@ -119,6 +130,22 @@ class RunContext:
             return None
         return self.executor.usage_summary()
 
+    def resources(self) -> Any:
+        """The run's :class:`~bayesbench.ops.ResourceReport` (the monitor stops here), or None when
+        ``monitor_resources`` is off."""
+        if self._monitor is not None and self._resources is None:
+            self._resources = self._monitor.stop()
+        return self._resources
+
+    def _record_resources(self) -> None:
+        report = self.resources()
+        if report is None or self.journal is None or not hasattr(self.journal.store, "record_resources"):
+            return
+        try:
+            self.journal.store.record_resources(self.run_id, report.to_dict())
+        except Exception as err:  # the run's result matters more than its resource record
+            warnings.warn(f"bayesbench could not record the run's resource use: {err}", RuntimeWarning, stacklevel=2)
+
     async def __aenter__(self) -> RunContext:
         return self
 
@@ -127,6 +154,7 @@ class RunContext:
 
     async def aclose(self) -> None:
         """Close the models' async clients (on this loop), then the executor if the run built it."""
+        self._record_resources()
         try:
             for aclose in self._closers:
                 try:

@@ -30,6 +30,15 @@ REDUCE = ("mean", "majority")  # and "pass@K" (check_reduce)
 POSITIONAL = ("confidence", "skip_threshold", "min_samples", "posterior_factory")
 
 
+def _yes_no(text: str) -> bool:
+    """A boolean flag's value: true/false (also yes/no, on/off, 1/0)."""
+    value = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False,
+             "0": False}.get(str(text).strip().lower())
+    if value is None:
+        raise ConfigError(f"expected true or false, got {text!r}")
+    return value
+
+
 def _setting(default: Any, help: str, *, flag: dict[str, Any] | None = None, live: bool = False,
              ranking: bool = False, recorded: bool = True) -> Any:
     """A RunSettings field. ``help`` is the one description (docstrings, --help, docs/engine.md);
@@ -99,6 +108,13 @@ class RunSettings:
         "mean", "how one problem's n_runs scores become the score the engine sees: mean, majority (the score of "
         "the most common answer) or pass@K (0/1 scores; K <= n_runs, pass@k: K = n_runs)",
         flag={"type": str}, live=True)
+    monitor_resources: bool = _setting(
+        True, "sample CPU, memory and GPU use in a background thread during the run (result.resources, the store)",
+        flag={"type": _yes_no, "metavar": "true|false"}, live=True, recorded=False)
+    cost_models: Mapping[str, Any] | None = _setting(
+        None, "{model name: bayesbench.ops.CostModel(hourly_usd=..., watts=..., usd_per_kwh=...)}: what a local "
+        "model's hardware costs per hour of the run (and its energy); models not in it are priced by the "
+        "executor's price table", live=True, recorded=False)
 
     def __post_init__(self) -> None:
         in_open_interval("confidence", self.confidence, 0.5, 1.0)
@@ -133,6 +149,12 @@ class RunSettings:
         object.__setattr__(self, "score_range", (float(lo_hi[0]), float(lo_hi[1])))
         positive_int("n_runs", self.n_runs)
         check_reduce(self.reduce, self.n_runs)
+        if not isinstance(self.monitor_resources, bool):
+            raise ConfigError(f"`monitor_resources` must be True or False, got {self.monitor_resources!r}")
+        if self.cost_models is not None:
+            from ..ops._cost import check_cost_models
+
+            object.__setattr__(self, "cost_models", check_cost_models(self.cost_models))
         if self.history is not None:
             from ..history._mixture import resolve_history
 
@@ -272,6 +294,8 @@ class RunOptions(TypedDict, total=False):
     history: Any
     n_runs: int
     reduce: str
+    monitor_resources: bool
+    cost_models: Mapping[str, Any] | None
 
 
 def check_reduce(reduce: Any, n_runs: int) -> None:

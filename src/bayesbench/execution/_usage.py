@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,6 +34,14 @@ class ModelUsage:
     output_tokens: int
     tokens_estimated: bool
     cost_usd: float | None
+    latency_p90_s: float | None = None
+    latency_sd_s: float | None = None
+    ttft_p50_s: float | None = None
+    ttft_p95_s: float | None = None
+    #: output tokens per second of the run's wall time (what the deployment delivered)
+    output_tokens_per_s: float | None = None
+    #: output tokens per second of a request's own latency (how fast one answer streams)
+    tokens_per_s_per_request: float | None = None
 
     @property
     def live_calls(self) -> int:
@@ -82,7 +91,7 @@ class LatencySketch:
     _GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
     _LOG_GAMMA = math.log(_GAMMA)
 
-    __slots__ = ("_exact", "_buckets", "_zeros", "count", "total")
+    __slots__ = ("_exact", "_buckets", "_zeros", "count", "total", "total_sq")
 
     def __init__(self) -> None:
         self._exact: list[float] | None = []
@@ -90,10 +99,12 @@ class LatencySketch:
         self._zeros = 0
         self.count = 0
         self.total = 0.0
+        self.total_sq = 0.0
 
     def add(self, x: float) -> None:
         self.count += 1
         self.total += x
+        self.total_sq += x * x
         if self._exact is not None:
             self._exact.append(x)
             if len(self._exact) > self.EXACT:
@@ -130,6 +141,14 @@ class LatencySketch:
     def mean(self) -> float | None:
         return self.total / self.count if self.count else None
 
+    @property
+    def sd(self) -> float | None:
+        """Sample standard deviation (n - 1), exact whatever the count; None below two values."""
+        if self.count < 2:
+            return None
+        mean = self.total / self.count
+        return math.sqrt(max(0.0, (self.total_sq - self.count * mean * mean) / (self.count - 1)))
+
     @classmethod
     def merged(cls, sketches: Iterable[LatencySketch]) -> LatencySketch:
         """One sketch over the values of several (exact while their values together fit)."""
@@ -149,6 +168,7 @@ class LatencySketch:
                     out._buckets[i] = out._buckets.get(i, 0) + c
             out.count += sk.count
             out.total += sk.total
+            out.total_sq += sk.total_sq
         return out
 
 
@@ -156,7 +176,7 @@ class _Row:
     """A ``Store.calls()`` row dict read with a CallRecord's attribute names."""
 
     _FIELDS = ("model", "error", "attempts", "cached", "latency_s", "ttft_s", "input_tokens", "output_tokens",
-               "tokens_estimated", "cost_usd")
+               "tokens_estimated", "cost_usd", "created")
 
     def __init__(self, row: Mapping[str, Any]) -> None:
         for name in self._FIELDS:
@@ -166,13 +186,15 @@ class _Row:
 class _Tally:
     """Running totals of one model's calls (what :class:`ModelUsage` reports), O(1) per call."""
 
-    __slots__ = ("calls", "errors", "retries", "cached", "latency", "ttft_sum", "ttft_n", "input_tokens",
-                 "output_tokens", "tokens_estimated", "cost_sum", "priced")
+    __slots__ = ("calls", "errors", "retries", "cached", "latency", "ttft_sum", "ttft_n", "ttft", "input_tokens",
+                 "output_tokens", "tokens_estimated", "cost_sum", "priced", "live_latency_sum")
 
     def __init__(self) -> None:
         self.calls = self.errors = self.retries = self.cached = 0
         self.latency = LatencySketch()
+        self.ttft = LatencySketch()
         self.ttft_sum, self.ttft_n = 0.0, 0
+        self.live_latency_sum = 0.0
         self.input_tokens = self.output_tokens = 0
         self.tokens_estimated = False
         self.cost_sum, self.priced = 0.0, 0
@@ -190,10 +212,12 @@ class _Tally:
             return  # latency, tokens and cost count live calls only
         if latency:
             self.latency.add(float(rec.latency_s or 0.0))
+        self.live_latency_sum += float(rec.latency_s or 0.0)
         ttft = rec.ttft_s
         if ttft is not None:
             self.ttft_sum += float(ttft)
             self.ttft_n += 1
+            self.ttft.add(float(ttft))
         if rec.input_tokens:
             self.input_tokens += int(rec.input_tokens)
         if rec.output_tokens:
@@ -224,6 +248,13 @@ class _Tally:
             output_tokens=self.output_tokens,
             tokens_estimated=self.tokens_estimated,
             cost_usd=self.cost_sum if self.priced else None,
+            latency_p90_s=lat.quantile(90),
+            latency_sd_s=lat.sd,
+            ttft_p50_s=self.ttft.quantile(50),
+            ttft_p95_s=self.ttft.quantile(95),
+            output_tokens_per_s=self.output_tokens / wall_time_s if wall_time_s and self.output_tokens else None,
+            tokens_per_s_per_request=(self.output_tokens / self.live_latency_sum
+                                      if self.output_tokens and self.live_latency_sum > 0 else None),
         )
 
 
@@ -235,9 +266,15 @@ class UsageTally:
     engine reads for a run's call count and its cost budget.
     """
 
+    #: width of the timeline's buckets (requests/s in windows are read from it)
+    TIMELINE_S = 1.0
+
     def __init__(self) -> None:
         self._models: dict[str, _Tally] = {}
         self._total = _Tally()
+        self._t0: float | None = None
+        # {model: {second since the first call ended: [calls, errors, output tokens of live calls]}}
+        self._timeline: dict[str, dict[int, list[int]]] = {}
 
     def add(self, rec: Any) -> None:
         if isinstance(rec, Mapping):  # a row of Store.calls(): read it like a record
@@ -248,6 +285,16 @@ class UsageTally:
             tally = self._models[model] = _Tally()
         tally.add(rec)
         self._total.add(rec, latency=False)  # the total's latency is merged from the models' at report time
+        # when the call ended: a stored row's time, else now (the executor adds a record as its call ends)
+        when = getattr(rec, "created", None)
+        when = float(when) if when is not None else time.time()
+        if self._t0 is None:
+            self._t0 = when
+        slot = self._timeline.setdefault(model, {}).setdefault(int((when - self._t0) // self.TIMELINE_S), [0, 0, 0])
+        slot[0] += 1
+        slot[1] += rec.error is not None
+        if not rec.cached and rec.output_tokens:
+            slot[2] += int(rec.output_tokens)
 
     @property
     def calls(self) -> int:
@@ -263,8 +310,9 @@ class UsageTally:
         priced = {m: (t.cost_sum, t.priced) for m, t in self._models.items()}
         priced["(all)"] = (self._total.cost_sum, self._total.priced)
         self._total.latency = LatencySketch.merged(t.latency for t in self._models.values())
+        timeline = {m: sorted((k, *v) for k, v in t.items()) for m, t in self._timeline.items()}
         return UsageReport(models=models, total=self._total.usage("(all)", wall_time_s), wall_time_s=wall_time_s,
-                           _priced=priced)
+                           _priced=priced, timeline=timeline)
 
 
 @dataclass(frozen=True)
@@ -276,6 +324,9 @@ class UsageReport:
     wall_time_s: float | None
     # {model or "(all)": (dollars of priced live calls, how many were priced)}, for savings()
     _priced: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
+    #: {model: [(second, calls, errors, output tokens), ...]}: when the calls ended, in
+    #: ``UsageTally.TIMELINE_S`` buckets from the first one (bayesbench.ops.latency_report reads windows from it)
+    timeline: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_records(cls, records: Iterable[Any], *, wall_time_s: float | None = None) -> UsageReport:

@@ -141,6 +141,17 @@ monitor_checks = Table(
     Index("ix_monitor_checks_monitor", "monitor", "checked_at"),
 )
 
+# schema 4: what a run used (the resource monitor's ResourceReport.to_dict()), one row per run
+resources = Table(
+    "resources",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("peak_rss_bytes", Integer),
+    Column("mean_process_cpu_percent", Float),
+    Column("report_json", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
 
 def _v1_to_v2(conn: Connection) -> None:
     """Schema 2 records which cache entry a call used and whether its tokens were estimated."""
@@ -159,9 +170,9 @@ def _v2_to_v3(conn: Connection) -> None:
 
 
 def _v3_to_v4(conn: Connection) -> None:
-    """Schema 4 adds the monitor tables (nothing existing changes)."""
-    monitors.create(conn, checkfirst=True)
-    monitor_checks.create(conn, checkfirst=True)
+    """Schema 4 adds tables, nothing existing changes: the monitors and their checks, and each run's resource use."""
+    for table in (monitors, monitor_checks, resources):
+        table.create(conn, checkfirst=True)
 
 
 #: ``MIGRATIONS[v]`` brings a database from version ``v`` to ``v + 1``.

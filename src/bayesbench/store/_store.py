@@ -521,6 +521,26 @@ class Store:
             "created": now,
         }
 
+    # ------------------------------------------------------------------ resources
+    def record_resources(self, run_id: str, report: Mapping[str, Any]) -> None:
+        """Store a run's resource use (``ResourceReport.to_dict()``); recording it again replaces it."""
+        if not isinstance(report, Mapping) or "samples" not in report:
+            raise StoreError(f"`report` must be a ResourceReport.to_dict(), got {type(report).__name__}")
+        peak = report.get("peak_rss_bytes")
+        mean = report.get("mean_process_cpu_percent")
+        row = {"run_id": str(run_id), "peak_rss_bytes": None if peak is None else int(peak),
+               "mean_process_cpu_percent": None if mean is None else float(mean),
+               "report_json": _dumps(dict(report)), "created": time.time()}
+        with self._write() as conn:
+            conn.execute(S.resources.delete().where(S.resources.c.run_id == str(run_id)))
+            conn.execute(insert(S.resources).values(**row))
+
+    def resources(self, run_id: str) -> dict[str, Any] | None:
+        """The resource report of a run (``ResourceReport.to_dict()`` shape), or None if none was recorded."""
+        with self._read() as conn:
+            row = conn.execute(select(S.resources.c.report_json).where(S.resources.c.run_id == str(run_id))).first()
+        return None if row is None else json.loads(row[0])
+
     def decisions(self, run_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:
             rows = conn.execute(
