@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from ..stats import make_pair_test, paired_prob_a_beats_b
 from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
-from ._results import TaskResult, e_values_from_log, verdict_to_winner
+from ._results import StoppingPath, TaskResult, e_values_from_log, verdict_to_winner
 from ._run import RunContext
 from ._settings import RunSettings, engine_config
 from ._warmup import scipy_ready
@@ -96,6 +97,9 @@ class PairRun:
         self.scores_b: list[float] = []
         self.fed_ids: list[int] = []  # problem indices in the order they were fed
         self.decision: Any = None
+        # the engine's state after each batch (n, log e "A", log e "B", CS ends, estimate): what a stopping-path
+        # figure draws; a few appends per batch, never per problem
+        self.path: tuple[list[Any], ...] = ([], [], [], [], [], [])
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
 
@@ -106,7 +110,14 @@ class PairRun:
         self.fed_ids.extend(ids)
         self.scores_a.extend(a)
         self.scores_b.extend(b)
-        self.decision = self.test.update(a, b)
+        d = self.decision = self.test.update(a, b)
+        n, ea, eb, lo, hi, est = self.path
+        n.append(d.n)
+        ea.append(d.log_e["A"])
+        eb.append(d.log_e["B"])
+        lo.append(d.cs[0])
+        hi.append(d.cs[1])
+        est.append(d.estimate)
         return a, b
 
     def feed(self, batch: list[tuple[int, float, float]]) -> bool:
@@ -221,7 +232,17 @@ class PairRun:
             usage=self._usage(n),
             run_id=self.journal.run_id if self.journal is not None else None,
             resumed=bool(self.journal is not None and self.journal.resumed),
+            stopping_path=self._stopping_path(scale),
         )
+
+    def _stopping_path(self, scale: float) -> StoppingPath:
+        n, ea, eb, lo, hi, est = self.path
+        alpha = 1.0 - self.settings.confidence
+        return StoppingPath(n=list(n), log_e_a=[float(x) for x in ea], log_e_b=[float(x) for x in eb],
+                            cs_low=[float(x) * scale for x in lo], cs_high=[float(x) * scale for x in hi],
+                            estimate=[float(x) * scale for x in est],
+                            log_threshold=math.log(2.0 / alpha), confidence=self.settings.confidence,
+                            rule=self.settings.rule)
 
     @property
     def model_calls(self) -> int:

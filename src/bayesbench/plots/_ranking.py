@@ -1,0 +1,83 @@
+"""A ranking (scores with intervals, tie groups, certified claims) and a suite's per-task scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError
+from ._mpl import COLOURS, finish, new_figure
+
+
+def _ranking_dict(result: Any) -> dict[str, Any]:
+    d = result.to_dict() if hasattr(result, "to_dict") else result
+    if not isinstance(d, dict) or not isinstance(d.get("ranking"), list) or not d["ranking"]:
+        raise ConfigError(
+            f"`result` must be a RankingResult (or its to_dict()) with at least one ranked model, got "
+            f"{type(result).__name__}"
+        )
+    return d
+
+
+def ranking(result: Any, *, path: Any = None, title: str | None = None) -> Any:
+    """A RankingResult as a matplotlib Figure: one row per model in rank order, its mean score with the
+    run's credible interval; grey bands join the tie groups (neighbours the data could not separate); the
+    right column lists, for each model, the models it is certified better than (family-wise at the run's
+    level). ``result`` may also be ``RankingResult.to_dict()`` (e.g. a stored run's summary)."""
+    d = _ranking_dict(result)
+    rows = d["ranking"]
+    names = [r["name"] for r in rows]
+    y = {name: -i for i, name in enumerate(names)}
+    fig = new_figure(9.0, 1.2 + 0.45 * len(rows))
+    ax = fig.subplots()
+    for group in d.get("tie_groups") or []:
+        if len(group) > 1:
+            ys = [y[m] for m in group if m in y]
+            ax.axhspan(min(ys) - 0.4, max(ys) + 0.4, color="grey", alpha=0.15, lw=0, gid="tie_group")
+    scores = [r["score"] for r in rows]
+    lows = [r["score"] - r["ci"][0] for r in rows]
+    highs = [r["ci"][1] - r["score"] for r in rows]
+    ax.errorbar(scores, [y[n] for n in names], xerr=[lows, highs], fmt="o", color=COLOURS[0], ecolor=COLOURS[0],
+                capsize=3, gid="scores", label=f"mean score, {d['confidence']:.0%} interval")
+    ax.set_yticks([y[n] for n in names])
+    ax.set_yticklabels([f"{r['rank']}. {r['name']}  (n={r['problems_tested']})" for r in rows])
+    beats: dict[str, list[str]] = {n: [] for n in names}
+    for better, worse in d.get("claims") or []:
+        beats.setdefault(better, []).append(worse)
+    for name in names:
+        text = ("> " + ", ".join(beats[name])) if beats[name] else ""
+        ax.annotate(text, xy=(1.01, y[name]), xycoords=("axes fraction", "data"), va="center", fontsize="small",
+                    annotation_clip=False, gid="claim")
+    ax.set_xlabel("score")
+    ax.set_ylim(-len(rows) + 0.4, 0.6)
+    ax.grid(axis="x", alpha=0.3)
+    n_claims = len(d.get("claims") or [])
+    ax.set_title(
+        title or f"ranking: {n_claims} certified claim(s) at {d['confidence']:.0%} (family-wise); grey = not "
+        f"separated\n{d.get('calls_used')} of {d.get('calls_exhaustive')} calls, stop: {d.get('stop_reason')}, "
+        f"rule={d.get('rule')}, seed={d.get('seed')}",
+        fontsize="medium",
+    )
+    ax.legend(loc="lower right", fontsize="small")
+    return finish(fig, path)
+
+
+def task_scores(result: Any, *, path: Any = None, title: str | None = None) -> Any:
+    """A suite's BenchmarkResult: the headline score and each task's score with its interval."""
+    estimates = getattr(result, "task_scores", None)
+    overall = getattr(result, "overall_accuracy", None)
+    if estimates is None or overall is None:
+        raise ConfigError(f"`result` must be a BenchmarkResult (a suite's evaluate()), got {type(result).__name__}")
+    items = [("overall", overall)] + list(estimates.items())
+    fig = new_figure(8.0, 1.2 + 0.4 * len(items))
+    ax = fig.subplots()
+    ys = [-i for i in range(len(items))]
+    values = [e.value for _, e in items]
+    ax.errorbar(values, ys, xerr=[[e.value - e.ci[0] for _, e in items], [e.ci[1] - e.value for _, e in items]],
+                fmt="o", color=COLOURS[0], capsize=3, gid="scores")
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{name} (n={e.n})" for name, e in items])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"{result.primary_metric} ({overall.level:.0%} {overall.method} interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title or f"{result.benchmark} — {result.model_name}: {overall!r}", fontsize="medium")
+    return finish(fig, path)
