@@ -78,7 +78,8 @@ def draw_path(ax_e: Any, ax_cs: Any, result: Any, *, legend: bool = True) -> Non
 def _title(result: Any) -> str:
     a, b = result.model_a_name, result.model_b_name
     verdict = _VERDICT.get(result.status, result.status.lower()).format(a=a, b=b)
-    return (f"{result.name}: {a} vs {b} — {verdict} after {result.problems_tested} of "
+    head = f"{a} vs {b}" if result.name == f"{a} vs {b}" else f"{result.name}: {a} vs {b}"
+    return (f"{head} — {verdict} after {result.problems_tested} of "
             f"{result.total_problems} problems (rule={result.rule}, seed={result.seed})")
 
 

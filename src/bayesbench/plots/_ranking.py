@@ -33,11 +33,12 @@ def ranking(result: Any, *, path: Any = None, title: str | None = None) -> Any:
         if len(group) > 1:
             ys = [y[m] for m in group if m in y]
             ax.axhspan(min(ys) - 0.4, max(ys) + 0.4, color="grey", alpha=0.15, lw=0, gid="tie_group")
-    scores = [r["score"] for r in rows]
-    lows = [r["score"] - r["ci"][0] for r in rows]
-    highs = [r["ci"][1] - r["score"] for r in rows]
-    ax.errorbar(scores, [y[n] for n in names], xerr=[lows, highs], fmt="o", color=COLOURS[0], ecolor=COLOURS[0],
-                capsize=3, gid="scores", label=f"mean score, {d['confidence']:.0%} interval")
+    ys = [y[n] for n in names]
+    # the interval is the run's credible interval of the model's mean: the raw mean can lie just outside it
+    # (e.g. a model right on every problem), so the two are drawn separately rather than as error bars
+    ax.hlines(ys, [r["ci"][0] for r in rows], [r["ci"][1] for r in rows], color=COLOURS[0], lw=2.5, alpha=0.6,
+              gid="intervals", label=f"{d['confidence']:.0%} interval")
+    ax.plot([r["score"] for r in rows], ys, "o", color=COLOURS[0], gid="scores", label="mean score")
     ax.set_yticks([y[n] for n in names])
     ax.set_yticklabels([f"{r['rank']}. {r['name']}  (n={r['problems_tested']})" for r in rows])
     beats: dict[str, list[str]] = {n: [] for n in names}
@@ -47,6 +48,8 @@ def ranking(result: Any, *, path: Any = None, title: str | None = None) -> Any:
         text = ("> " + ", ".join(beats[name])) if beats[name] else ""
         ax.annotate(text, xy=(1.01, y[name]), xycoords=("axes fraction", "data"), va="center", fontsize="small",
                     annotation_clip=False, gid="claim")
+    ax.annotate("certified better than", xy=(1.01, 0.5), xycoords=("axes fraction", "data"), fontsize="small",
+                style="italic", annotation_clip=False)
     ax.set_xlabel("score")
     ax.set_ylim(-len(rows) + 0.4, 0.6)
     ax.grid(axis="x", alpha=0.3)
@@ -57,7 +60,13 @@ def ranking(result: Any, *, path: Any = None, title: str | None = None) -> Any:
         f"rule={d.get('rule')}, seed={d.get('seed')}",
         fontsize="medium",
     )
-    ax.legend(loc="lower right", fontsize="small")
+    handles, labels = ax.get_legend_handles_labels()
+    if any(len(g) > 1 for g in d.get("tie_groups") or []):
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="grey", alpha=0.15))
+        labels.append("tie group (not separated)")
+    ax.legend(handles, labels, loc="lower right", fontsize="small")
     return finish(fig, path)
 
 
