@@ -20,6 +20,11 @@ EXPECTED_TOP_LEVEL = {
     "ModelError", "ScoringError", "StoreError", "MissingDependencyError", "__version__",
 }
 
+EXPECTED_PLOTS = {
+    "stopping_path", "benchmark_report", "ranking", "task_scores", "latency", "cost_accuracy", "frontier", "resources",
+    "stored_run", "call_latencies",
+}
+
 #: Public modules that are programs rather than libraries: nothing to import from them but ``main``.
 NO_ALL = {
     "bayesbench.cli": "the `bayesbench` command (entry point cli:main)",
@@ -131,6 +136,12 @@ def test_the_rules_catch_what_they_claim(monkeypatch) -> None:
 
 def test_top_level_all_contains_the_documented_api() -> None:
     assert EXPECTED_TOP_LEVEL <= set(bayesbench.__all__)
+
+
+def test_plots_names() -> None:
+    import bayesbench.plots
+
+    assert set(bayesbench.plots.__all__) == EXPECTED_PLOTS
 
 
 def test_error_tree() -> None:

@@ -132,18 +132,21 @@ def test_ranking_png(tmp_path):
     out = tmp_path / "rank.png"
     fig = result.plot(path=out)
     check_png(out)
-    (ax,) = fig.axes
+    ax, right = fig.axes
     (points,) = by_gid(ax, "scores")
     assert list(points.get_xdata()) == pytest.approx([m.score for m in result.ranking])
     (intervals,) = by_gid(ax, "intervals")
     segments = [(float(s[0, 0]), float(s[1, 0])) for s in intervals.get_segments()]
     assert [c for s in segments for c in s] == pytest.approx([c for m in result.ranking for c in m.ci])
     names = [t.get_text() for t in ax.get_yticklabels()]
-    assert [n.split(". ", 1)[1].split("  ")[0] for n in names] == result.order
-    assert len(by_gid(ax, "tie_group")) == sum(len(g) > 1 for g in result.tie_groups) >= 1  # m3 ~ m3_twin
-    claims = [a.get_text() for a in by_gid(ax, "claim")]
-    top = result.order[0]
-    assert claims[0] == "> " + ", ".join(w for b, w in result.claims if b == top)
+    assert [n.split(" ", 1)[1].split("  ")[0] for n in names] == result.order
+    assert len(by_gid(ax, "tie")) == sum(len(g) - 1 for g in result.tie_groups) >= 1  # m3 ~ m3_twin at least
+    claims = [t.get_text() for t in right.get_yticklabels()]
+    rank_of = {m: i + 1 for i, m in enumerate(result.order)}
+    for model, text in zip(result.order, claims):
+        beaten = sorted(rank_of[w] for b, w in result.claims if b == model)
+        assert text == ("> " + ", ".join(f"#{k}" for k in beaten) if beaten else "—")
+    assert claims[0] != "—" and claims[-1] == "—"
     assert f"{len(result.claims)} certified claim(s)" in ax.get_title()
     # the dict form (a stored run's summary) draws the same
     fig2 = plots.ranking(result.to_dict(), path=tmp_path / "rank.svg")

@@ -114,7 +114,7 @@ def test_stored_ranking(tmp_path):
     assert done.returncode == 0, done.stderr
     check_png(tmp_path / "rank.png")
     fig = plots.stored_run(Store(db), result.run_id)
-    names = [t.get_text().split(". ", 1)[1].split("  ")[0] for t in fig.axes[0].get_yticklabels()]
+    names = [t.get_text().split(" ", 1)[1].split("  ")[0] for t in fig.axes[0].get_yticklabels()]
     assert names == result.order == ["top", "mid", "low"]
     with pytest.raises(StoreError, match="did not finish"):
         with Store(db) as store:

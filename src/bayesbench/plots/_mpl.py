@@ -7,6 +7,7 @@ nothing switches the user's backend, no GUI window opens, and drawing is safe of
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ def new_figure(width: float, height: float) -> Any:
     fig = figure.Figure(figsize=(width, height), layout="constrained")
     backend_agg.FigureCanvasAgg(fig)
     return fig
+
+
+def wrap(text: str, width: int = 95) -> str:
+    """A long title broken into lines (each existing line wrapped on its own), so it is never clipped."""
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
 
 
 def check_path(path: Any) -> Path | None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
-from ._mpl import COLOURS, finish, new_figure
+from ._mpl import COLOURS, finish, new_figure, wrap
 
 LATENCY_KINDS = ("ecdf", "violin")
 
@@ -75,7 +75,7 @@ def latency(latencies: Mapping[str, Sequence[float]], *, kind: str = "ecdf", pat
         ax.xaxis.set_major_formatter(_seconds_from_log10())
     ax.set_xlabel("latency per call, seconds (log scale)")
     ax.grid(alpha=0.3)
-    ax.set_title(title or "latency per call", fontsize="medium")
+    ax.set_title(wrap(title or "latency per call"), fontsize="medium")
     return finish(fig, path)
 
 
@@ -167,7 +167,7 @@ def cost_accuracy(points: Sequence[Mapping[str, Any]], *, path: Any = None, titl
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     note = f"\nnot shown (no cost or accuracy): {', '.join(missing)}" if missing else ""
-    ax.set_title((title or "cost vs accuracy") + note, fontsize="medium")
+    ax.set_title(wrap((title or "cost vs accuracy") + note), fontsize="medium")
     return finish(fig, path)
 
 
@@ -229,5 +229,5 @@ def resources(report: Mapping[str, Any], *, path: Any = None, title: str | None 
         parts.append(f"sampled every {float(report['interval_s']):.3g}s")
     g = report.get("gpu")
     parts.append("no GPU data" if not gpu else f"GPU: {g.get('name', g) if isinstance(g, Mapping) else g}")
-    fig.suptitle((title or "resource use") + " — " + ", ".join(parts), fontsize="medium")
+    fig.suptitle(wrap((title or "resource use") + " — " + ", ".join(parts)), fontsize="medium")
     return finish(fig, path)

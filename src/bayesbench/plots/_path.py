@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..errors import ConfigError
-from ._mpl import COLOURS, finish, new_figure
+from ._mpl import COLOURS, finish, new_figure, wrap
 
 _VERDICT = {"A": "{a} wins", "B": "{b} wins", "EQUIVALENT": "equivalent", "UNDECIDED": "undecided"}
 
@@ -96,7 +96,7 @@ def stopping_path(result: Any, *, path: Any = None, title: str | None = None) ->
     fig = new_figure(8.0, 6.0)
     ax_e, ax_cs = fig.subplots(2, 1, sharex=True)
     draw_path(ax_e, ax_cs, result)
-    fig.suptitle(title or _title(result), fontsize="medium")
+    fig.suptitle(wrap(title or _title(result)), fontsize="medium")
     return finish(fig, path)
 
 
@@ -115,7 +115,7 @@ def benchmark_report(report: Any, *, path: Any = None, title: str | None = None)
         ax_cs.sharex(ax_e)
         draw_path(ax_e, ax_cs, result)
         ax_e.set_xlabel("problems used")
-        ax_e.set_title(_title(result), fontsize="small", loc="left")
-    fig.suptitle(title or f"bayesbench report: {len(tasks)} task(s), confidence {report.confidence:.0%}",
+        ax_e.set_title(wrap(_title(result), 70), fontsize="small", loc="left")
+    fig.suptitle(wrap(title or f"bayesbench report: {len(tasks)} task(s), confidence {report.confidence:.0%}"),
                  fontsize="medium")
     return finish(fig, path)
