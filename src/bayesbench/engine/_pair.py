@@ -97,9 +97,9 @@ class PairRun:
         self.scores_b: list[float] = []
         self.fed_ids: list[int] = []  # problem indices in the order they were fed
         self.decision: Any = None
-        # the engine's state after each batch (n, log e "A", log e "B", CS ends, estimate): what a stopping-path
-        # figure draws; a few appends per batch, never per problem
-        self.path: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        # the engine's decision after each batch (each is a new, immutable object): what a stopping-path
+        # figure draws; one append per batch, unpacked only when the result is built
+        self.path: list[Any] = []
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
 
@@ -110,14 +110,8 @@ class PairRun:
         self.fed_ids.extend(ids)
         self.scores_a.extend(a)
         self.scores_b.extend(b)
-        d = self.decision = self.test.update(a, b)
-        n, ea, eb, lo, hi, est = self.path
-        n.append(d.n)
-        ea.append(d.log_e["A"])
-        eb.append(d.log_e["B"])
-        lo.append(d.cs[0])
-        hi.append(d.cs[1])
-        est.append(d.estimate)
+        self.decision = self.test.update(a, b)
+        self.path.append(self.decision)
         return a, b
 
     def feed(self, batch: list[tuple[int, float, float]]) -> bool:
@@ -236,11 +230,12 @@ class PairRun:
         )
 
     def _stopping_path(self, scale: float) -> StoppingPath:
-        n, ea, eb, lo, hi, est = self.path
+        path = self.path
         alpha = 1.0 - self.settings.confidence
-        return StoppingPath(n=list(n), log_e_a=[float(x) for x in ea], log_e_b=[float(x) for x in eb],
-                            cs_low=[float(x) * scale for x in lo], cs_high=[float(x) * scale for x in hi],
-                            estimate=[float(x) * scale for x in est],
+        return StoppingPath(n=[d.n for d in path], log_e_a=[float(d.log_e["A"]) for d in path],
+                            log_e_b=[float(d.log_e["B"]) for d in path],
+                            cs_low=[float(d.cs[0]) * scale for d in path], cs_high=[float(d.cs[1]) * scale for d in path],
+                            estimate=[float(d.estimate) * scale for d in path],
                             log_threshold=math.log(2.0 / alpha), confidence=self.settings.confidence,
                             rule=self.settings.rule)
 
