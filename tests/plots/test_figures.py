@@ -194,6 +194,8 @@ def test_cost_accuracy_frontier(tmp_path):
     assert "not shown (no cost or accuracy): unpriced" in ax.get_title()
     with pytest.raises(ConfigError, match="no point has both"):
         plots.cost_accuracy([points[-1]])
+    keyed = plots.cost_accuracy({p["model"]: {k: v for k, v in p.items() if k != "model"} for p in points[:2]})
+    assert len(errorbars(keyed.axes[0])) == 2
 
 
 def _samples(n, gpu):
@@ -235,6 +237,21 @@ def test_suite_result_plots(tmp_path):
         [result.overall_accuracy.value] + [e.value for e in result.task_scores.values()])
     assert [t.get_text() for t in ax.get_yticklabels()][0] == f"overall (n={result.n_problems})"
     assert "parity" in ax.get_title()
+
+
+def test_suite_head_to_head_plots(tmp_path):
+    from bayesbench.benchmarks import BigBenchHard, BigBenchHardTask, compare_models
+
+    suite = BigBenchHard(tasks=[BigBenchHardTask.SPORTS_UNDERSTANDING], n_shots=0, n_problems_per_task=120)
+    expected = {p["prompt"]: p["expected_output"] for p in suite.problems()}
+    right = lambda prompt: expected[prompt]
+    flipped = lambda prompt: "no" if expected[prompt] == "yes" else "yes"
+    h2h = compare_models(right, flipped, "right", "flipped", benchmark=suite, confidence=0.95)
+    assert h2h.winner == "right"
+    fig = h2h.plot(path=tmp_path / "h2h.png")
+    check_png(tmp_path / "h2h.png")
+    assert by_gid(fig.axes[0], "stop")[0].get_xdata()[0] == h2h.problems_tested
+    assert "right better than flipped" in legend_texts(fig.axes[0])
 
 
 def test_bad_input_is_a_clear_error(decided, tmp_path):

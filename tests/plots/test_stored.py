@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("matplotlib", reason='needs the plots extra: pip install "bayesbench[plots]"')
 
 from bayesbench import BayesianBenchmark, BayesianRanker, StoreError, plots  # noqa: E402
+from bayesbench.cli import main as cli_main  # noqa: E402
 from bayesbench.models import openai_model  # noqa: E402
 from bayesbench.plots._stored import replay_pair_run  # noqa: E402
 from bayesbench.store import Store  # noqa: E402
@@ -66,16 +67,16 @@ def test_replayed_path_is_the_live_one(recorded):
     assert [d["log_evalues"]["A"] for d in decisions] == pytest.approx(live.stopping_path.log_e_a)
 
 
-def test_cli_plot_path_and_latency(recorded, tmp_path):
+def test_cli_plot_path_and_latency(recorded, tmp_path, monkeypatch, capsys):
     db, live = recorded
     out = tmp_path / "figs" / "path.png"
-    done = cli("plot", live.run_id, "--store", str(db), "--out", str(out), cwd=tmp_path)
+    done = cli("plot", live.run_id, "--store", str(db), "--out", str(out), cwd=tmp_path)  # the real command
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out)
     check_png(out)
 
-    done = cli("plot", live.run_id, "--store", str(db), "--kind", "latency", "--out", "lat.svg", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    monkeypatch.chdir(tmp_path)  # the same entry point in-process from here on (a subprocess each is slow)
+    assert cli_main(["plot", live.run_id, "--store", str(db), "--kind", "latency", "--out", "lat.svg"]) == 0
     check_svg(tmp_path / "lat.svg")
     # the figure holds every live call of each model, each at least the server's latency
     fig = plots.stored_run(str(db), live.run_id, kind="latency")
@@ -85,22 +86,25 @@ def test_cli_plot_path_and_latency(recorded, tmp_path):
     assert all(min(v) >= 0.01 for v in latencies.values())
     assert len(latencies["good"]) == live.usage["models"]["good"]["calls"] - live.usage["models"]["good"]["cached"]
 
-    done = cli("plot", live.run_id, "--store", str(db), cwd=tmp_path)  # default name, in the working folder
-    assert done.returncode == 0, done.stderr
+    assert cli_main(["plot", live.run_id, "--store", str(db)]) == 0  # default name, in the working folder
     check_png(tmp_path / f"bayesbench-{live.run_id[:12]}.png")
+    assert capsys.readouterr().out.splitlines()[-1] == f"bayesbench-{live.run_id[:12]}.png"
 
 
-def test_cli_plot_bad_input(recorded, tmp_path):
+def test_cli_plot_bad_input(recorded, tmp_path, monkeypatch, capsys):
     db, live = recorded
     done = cli("plot", "nope", "--store", str(db), cwd=tmp_path)
     assert done.returncode == 2 and "no run with id 'nope'" in done.stderr and live.run_id in done.stderr
-    done = cli("plot", live.run_id, "--store", str(tmp_path / "missing.sqlite"), cwd=tmp_path)
-    assert done.returncode == 2 and "does not exist" in done.stderr
+    monkeypatch.chdir(tmp_path)
+    for args, message in (
+        (["--store", str(tmp_path / "missing.sqlite")], "does not exist"),
+        (["--store", str(db), "--kind", "ranking"], "not a ranking"),
+        (["--store", str(db), "--out", "x.pdf"], "must end in .png or .svg"),
+    ):
+        assert cli_main(["plot", live.run_id, *args]) == 2
+        assert message in capsys.readouterr().err
     assert not (tmp_path / "missing.sqlite").exists()  # never creates an empty store
-    done = cli("plot", live.run_id, "--store", str(db), "--kind", "ranking", cwd=tmp_path)
-    assert done.returncode == 2 and "not a ranking" in done.stderr
-    done = cli("plot", live.run_id, "--store", str(db), "--out", "x.pdf", cwd=tmp_path)
-    assert done.returncode == 2 and "must end in .png or .svg" in done.stderr
+    assert not list(tmp_path.glob("*.png")) and not (tmp_path / "x.pdf").exists()
 
 
 def test_stored_ranking(tmp_path):

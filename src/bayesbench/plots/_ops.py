@@ -117,9 +117,11 @@ def cost_accuracy(points: Sequence[Mapping[str, Any]], *, path: Any = None, titl
 
     ``points``: a list of dicts with keys ``model``, ``accuracy``, ``accuracy_low``, ``accuracy_high``,
     ``cost_per_1000`` (dollars) and optionally ``latency_p50_s``, ``latency_p95_s``, ``throughput_rps``
-    (shown in the label), e.g. ``DeploymentReport.to_dict()["models"]``. A model without a cost or an
+    (shown in the label), e.g. ``DeploymentReport.to_dict()["models"]``; a dict ``{model: {...}}`` works too. A model without a cost or an
     accuracy cannot be placed: it is named under the figure instead.
     """
+    if isinstance(points, Mapping) and all(isinstance(v, Mapping) for v in points.values()):
+        points = [{"model": name, **v} for name, v in points.items()]  # {model: {...}} is accepted too
     if isinstance(points, Mapping) or not isinstance(points, Sequence) or not points:
         raise ConfigError("`points` must be a non-empty list of dicts with keys " + ", ".join(_POINT_KEYS))
     placed, missing = [], []

@@ -64,8 +64,9 @@ def draw_path(ax_e: Any, ax_cs: Any, result: Any, *, legend: bool = True) -> Non
     if legend:
         ax_e.legend(loc="upper left", fontsize="small", framealpha=0.9)
 
+    what = " for the full-run difference" if p.rule == "full_benchmark" else ""
     ax_cs.fill_between(p.n, p.cs_low, p.cs_high, color=COLOURS[2], alpha=0.25, lw=0, gid="cs",
-                       label=f"{p.confidence:.0%} confidence sequence")
+                       label=f"{p.confidence:.0%} confidence sequence{what}")
     ax_cs.plot(p.n, p.estimate, color=COLOURS[2], lw=1.5, gid="estimate", label=f"mean difference {a} − {b}")
     ax_cs.axhline(0.0, color="black", lw=0.8)
     ax_cs.plot([stop_n], [result.difference], marker="*", ms=12, color=COLOURS[3], ls="none", gid="stop_diff")
