@@ -167,6 +167,17 @@ def test_latency_ecdf_and_violin(tmp_path):
     labels = legend_texts(ax)
     assert labels[0].startswith("fast (n=200") and f"p50 {np.median(lat['slow']):.3g}s" in labels[1]
 
+    # an executor's own call records (no store): one list per model, live calls only
+    from bayesbench.execution import Executor
+
+    executor = Executor(max_concurrency=2)
+    bb.BayesianBenchmark(seed=0, executor=executor).compare(lambda p: "y", lambda p: "n", lambda p, r: float(r == "y"),
+                                                            list(range(40)))
+    recorded = plots.call_latencies(executor)
+    assert sorted(recorded) == ["model_a", "model_b"] and all(x > 0 for v in recorded.values() for x in v)
+    assert len(recorded["model_a"]) == sum(1 for r in executor.records if r.model == "model_a")
+    executor.close()
+
     fig = plots.latency(lat, kind="violin", path=tmp_path / "lat.svg")
     check_svg(tmp_path / "lat.svg")
     assert len(by_gid(fig.axes[0], "violin")) == 2

@@ -88,11 +88,16 @@ def replay_pair_run(store: Any, run_id: str) -> Any:
     return result
 
 
-def call_latencies(store: Any, run_id: str | None = None) -> dict[str, list[float]]:
-    """Seconds per live, successful call by model, from a store's ``calls`` table (one run, or all)."""
-    store = open_existing(store)
+def call_latencies(source: Any, run_id: str | None = None) -> dict[str, list[float]]:
+    """Seconds per live, successful call by model: from a store's ``calls`` table (a Store, file or URL; one
+    run, or all when ``run_id`` is None), or from an Executor's recent call records (``executor.records``)."""
+    records = getattr(source, "records", None)
+    if records is not None and not hasattr(source, "calls"):  # an Executor
+        rows = [{"model": r.model, "latency_s": r.latency_s, "cached": r.cached, "error": r.error} for r in records]
+    else:
+        rows = open_existing(source).calls(run_id)
     out: dict[str, list[float]] = {}
-    for row in store.calls(run_id):
+    for row in rows:
         latency = row.get("latency_s")
         if row.get("cached") or row.get("error") or latency is None or latency <= 0:
             continue
