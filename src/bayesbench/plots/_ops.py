@@ -60,6 +60,7 @@ def latency(latencies: Mapping[str, Sequence[float]], *, kind: str = "ecdf", pat
             ax.step(xs, [(k + 1) / n for k in range(n)], where="post", color=COLOURS[i % len(COLOURS)], lw=1.6,
                     gid="ecdf", label=f"{model} (n={n}, p50 {_quantile(xs, 0.5):.3g}s, p95 {_quantile(xs, 0.95):.3g}s)")
         ax.set_xscale("log")
+        _plain_seconds(ax.xaxis)
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("fraction of calls at most this slow")
         ax.legend(loc="lower right", fontsize="small")
@@ -77,6 +78,14 @@ def latency(latencies: Mapping[str, Sequence[float]], *, kind: str = "ecdf", pat
     ax.grid(alpha=0.3)
     ax.set_title(wrap(title or "latency per call"), fontsize="medium")
     return finish(fig, path)
+
+
+def _plain_seconds(axis: Any) -> None:
+    """Log-axis ticks as plain seconds (0.1, 0.2, 0.5, 1, 2, 5, ...), not 2x10^-1."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _pos: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
 
 
 def _seconds_from_log10() -> Any:
