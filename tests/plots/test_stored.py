@@ -3,7 +3,6 @@ scores (checked against what the live run decided), and `bayesbench plot` as a r
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -145,4 +144,3 @@ def test_matplotlib_missing_is_the_install_line(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert 'pip install "bayesbench[plots]"' in done.stdout and "matplotlib" in done.stdout
-    json.dumps(done.stdout)
