@@ -25,7 +25,7 @@ def add_plot_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     p = subparsers.add_parser("plot", help="draw a run recorded in a store (stopping path, ranking, latency)",
                               description=__doc__.split("\n\n")[1])
-    p.add_argument("run_id", metavar="RUN_ID", help="the run's id (printed by the run, or in `summary.run_id`)")
+    p.add_argument("run_id", metavar="RUN_ID", help="the run's id (`result.run_id`; `bayesbench.store.Store(FILE).runs()` lists them)")
     p.add_argument("--store", required=True, metavar="FILE", help="the SQLite file (or database URL) of the run")
     p.add_argument("--out", metavar="F.png|F.svg", default=None,
                    help="file to write, format by extension (default: bayesbench-<RUN_ID>.png here)")
