@@ -20,6 +20,11 @@ EXPECTED_TOP_LEVEL = {
     "ModelError", "ScoringError", "StoreError", "MissingDependencyError", "__version__", "plan",
 }
 
+EXPECTED_PLOTS = {
+    "stopping_path", "benchmark_report", "ranking", "task_scores", "latency", "cost_accuracy", "frontier", "resources",
+    "stored_run", "call_latencies",
+}
+
 #: Public modules that are programs rather than libraries: nothing to import from them but ``main``.
 NO_ALL = {
     "bayesbench.cli": "the `bayesbench` command (entry point cli:main)",
@@ -145,6 +150,10 @@ def test_ops_all_is_the_operations_api() -> None:
     import bayesbench.ops
 
     assert set(bayesbench.ops.__all__) == EXPECTED_OPS
+def test_plots_names() -> None:
+    import bayesbench.plots
+
+    assert set(bayesbench.plots.__all__) == EXPECTED_PLOTS
 
 
 def test_error_tree() -> None:

@@ -35,6 +35,7 @@ COMMANDS_EPILOG = """commands:
   bayesbench loadtest MODEL --base-url URL --concurrency 1,8,32   latency vs load: where a server saturates
   bayesbench deploy --model A=MODEL@URL --model B=MODEL@URL       deployments side by side (accuracy, speed, cost)
   bayesbench usage RUN_ID --store FILE  latency, throughput and resource use of a stored run
+  bayesbench plot RUN_ID --store F  draw a stored run: stopping path, ranking or latency (PNG/SVG)
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -295,6 +296,7 @@ DELEGATED = {
     "loadtest": ("bayesbench.ops._cli", "add_loadtest_parser", "run_loadtest"),
     "deploy": ("bayesbench.ops._cli", "add_deploy_parser", "run_deploy"),
     "usage": ("bayesbench.ops._cli", "add_usage_parser", "run_usage"),
+    "plot": ("bayesbench.plots._cli", "add_plot_parser", "run_plot"),
 }
 SUBCOMMANDS = ("replay", "demo", "run", *DELEGATED)
 

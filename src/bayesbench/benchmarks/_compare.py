@@ -53,6 +53,11 @@ class HeadToHead:
     def __str__(self) -> str:
         return self.summary()
 
+    def plot(self, path: Any = None) -> Any:
+        """The comparison's stopping path as a matplotlib Figure (saved to ``path`` when given); see
+        :func:`bayesbench.plots.stopping_path`."""
+        return self.task_result.plot(path=path)
+
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "task_result"}
         out["efficiency"] = self.efficiency

@@ -154,6 +154,13 @@ class BenchmarkResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def plot(self, path: Any = None) -> Any:
+        """The headline score and each task's score with its interval as a matplotlib Figure (saved to
+        ``path``, .png or .svg, when given); needs ``pip install "bayesbench[plots]"``."""
+        from ..plots import task_scores
+
+        return task_scores(self, path=path)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "benchmark": self.benchmark,

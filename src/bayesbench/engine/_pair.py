@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from ._dataset import callable_label, check_dataset, check_score
 from ._loop import LoopAborted, run_loop, shuffled_order
 from ._progress import Progress
 from ._repeats import ask_runs, reduce_runs, repeats_report
-from ._results import TaskResult, e_values_from_log, verdict_to_winner
+from ._results import StoppingPath, TaskResult, e_values_from_log, verdict_to_winner
 from ._run import RunContext
 from ._settings import RunSettings, engine_config
 from ._warmup import scipy_ready
@@ -98,6 +99,9 @@ class PairRun:
         self.fed_ids: list[int] = []  # problem indices in the order they were fed
         self.runs: dict[int, tuple[list[float], list[float]]] = {}  # n_runs > 1: each run's scores per problem
         self.decision: Any = None
+        # the engine's decision after each batch (each is a new, immutable object): what a stopping-path
+        # figure draws; one append per batch, unpacked only when the result is built
+        self.path: list[Any] = []
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
         self.scorer: Any = None  # the score or task function; an LLM judge reports itself in the result
@@ -110,6 +114,7 @@ class PairRun:
         self.scores_a.extend(a)
         self.scores_b.extend(b)
         self.decision = self.test.update(a, b)
+        self.path.append(self.decision)
         return a, b
 
     def feed(self, batch: list[tuple[int, float, float]]) -> bool:
@@ -230,6 +235,7 @@ class PairRun:
             resumed=bool(self.journal is not None and self.journal.resumed),
             scored_by=_scored_by(self.scorer),
             resources=self.ctx.resources() if self.ctx is not None else None,
+            stopping_path=self._stopping_path(scale),
         )
 
     def _run_scores(self) -> dict[str, list[list[float]]] | None:
@@ -238,6 +244,16 @@ class PairRun:
             return None
         fed = [i for i in self.fed_ids if i in self.runs]
         return {self.names[0]: [self.runs[i][0] for i in fed], self.names[1]: [self.runs[i][1] for i in fed]}
+
+    def _stopping_path(self, scale: float) -> StoppingPath:
+        path = self.path
+        alpha = 1.0 - self.settings.confidence
+        return StoppingPath(n=[d.n for d in path], log_e_a=[float(d.log_e["A"]) for d in path],
+                            log_e_b=[float(d.log_e["B"]) for d in path],
+                            cs_low=[float(d.cs[0]) * scale for d in path], cs_high=[float(d.cs[1]) * scale for d in path],
+                            estimate=[float(d.estimate) * scale for d in path],
+                            log_threshold=math.log(2.0 / alpha), confidence=self.settings.confidence,
+                            rule=self.settings.rule)
 
     @property
     def model_calls(self) -> int:

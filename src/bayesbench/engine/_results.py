@@ -47,6 +47,53 @@ def _dataframe(rows: list[dict[str, Any]], feature: str) -> Any:
 
 
 @dataclass
+class StoppingPath:
+    """The engine's state after each batch of a two-model run, one entry per batch (what
+    :func:`bayesbench.plots.stopping_path` draws).
+
+    ``n``: problems used so far; ``log_e_a`` / ``log_e_b``: the running-max log e-values of "A beats B"
+    and "B beats A" (a direction is certified when it reaches ``log_threshold`` = log(2/alpha): each
+    direction is tested at alpha/2); ``cs_low`` / ``cs_high``: the anytime-valid confidence sequence for
+    the mean difference A − B in score units, at level ``confidence``, and ``estimate`` its point
+    estimate (the mean paired difference so far). Kept on the result only (not in
+    ``to_dict()`` nor the store's summary; the store's ``decisions`` table holds the same per batch).
+    """
+
+    n: list[int]
+    log_e_a: list[float]
+    log_e_b: list[float]
+    cs_low: list[float]
+    cs_high: list[float]
+    estimate: list[float]
+    log_threshold: float
+    confidence: float
+    rule: str = "anytime"
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": list(self.n),
+            "log_e_a": [_finite(x) for x in self.log_e_a],
+            "log_e_b": [_finite(x) for x in self.log_e_b],
+            "cs_low": [_finite(x) for x in self.cs_low],
+            "cs_high": [_finite(x) for x in self.cs_high],
+            "estimate": [_finite(x) for x in self.estimate],
+            "log_threshold": self.log_threshold,
+            "confidence": self.confidence,
+            "rule": self.rule,
+        }
+
+
+def _plot(kind: str, obj: Any, path: Any, **options: Any) -> Any:
+    """Draw ``obj`` with :mod:`bayesbench.plots` (imported only now: matplotlib is an optional extra)."""
+    from .. import plots
+
+    return getattr(plots, kind)(obj, path=path, **options)
+
+
+@dataclass
 class TaskResult:
     """The outcome of comparing two models on one task.
 
@@ -92,6 +139,12 @@ class TaskResult:
     #: n_runs > 1: per model and for A - B, mean, clustered SE, between-run and between-problem variance
     repeats: dict[str, Any] | None = field(default=None, repr=False)
     resources: Any = field(default=None, repr=False)
+    stopping_path: StoppingPath | None = field(default=None, repr=False)
+
+    def plot(self, path: Any = None) -> Any:
+        """The stopping path as a matplotlib Figure (saved to ``path``, .png or .svg, when given); needs
+        ``pip install "bayesbench[plots]"``. See :func:`bayesbench.plots.stopping_path`."""
+        return _plot("stopping_path", self, path)
 
     @property
     def efficiency(self) -> float:
@@ -279,6 +332,11 @@ class BenchmarkReport:
     def __getitem__(self, key: str | int) -> TaskResult:
         return self.task_results[key] if isinstance(key, int) else self.task(key)
 
+    def plot(self, path: Any = None) -> Any:
+        """One stopping-path panel per task as a matplotlib Figure (saved to ``path`` when given); see
+        :func:`bayesbench.plots.benchmark_report`."""
+        return _plot("benchmark_report", self, path)
+
     @property
     def task_names(self) -> list[str]:
         return [r.name for r in self.task_results]
@@ -390,6 +448,11 @@ class RankingResult:
     @property
     def order(self) -> list[str]:
         return [m.name for m in self.ranking]
+
+    def plot(self, path: Any = None) -> Any:
+        """Scores with intervals, tie groups and certified claims as a matplotlib Figure (saved to ``path``
+        when given); see :func:`bayesbench.plots.ranking`."""
+        return _plot("ranking", self, path)
 
     def summary(self) -> str:
         level = f"{self.confidence:.0%}"
