@@ -96,6 +96,7 @@ class PairRun:
         self.scores_b: list[float] = []
         self.fed_ids: list[int] = []  # problem indices in the order they were fed
         self.decision: Any = None
+        self.path: list[tuple[int, float, float, float]] = []  # (n, estimate, cs low, cs high) per batch
         self.counter = _Counter()
         self.stop_reason = "bank_exhausted"
 
@@ -107,6 +108,8 @@ class PairRun:
         self.scores_a.extend(a)
         self.scores_b.extend(b)
         self.decision = self.test.update(a, b)
+        d = self.decision
+        self.path.append((int(d.n), float(d.estimate), float(d.cs[0]), float(d.cs[1])))
         return a, b
 
     def feed(self, batch: list[tuple[int, float, float]]) -> bool:
@@ -221,6 +224,9 @@ class PairRun:
             usage=self._usage(n),
             run_id=self.journal.run_id if self.journal is not None else None,
             resumed=bool(self.journal is not None and self.journal.resumed),
+            scores_a=list(self.scores_a),
+            scores_b=list(self.scores_b),
+            path=[{"n": n, "estimate": e * scale, "cs": [lo_ * scale, hi_ * scale]} for n, e, lo_, hi_ in self.path],
         )
 
     @property

@@ -125,6 +125,7 @@ async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn
         if usage is not None:
             out.usage = usage.to_dict()
         out.run_id = ctx.run_id
+        out.item_scores = {m: {str(i): float(v) for i, v in by_item.items()} for m, by_item in scores.items()}
         return out
 
     progress = Progress("ranking", limit, enabled=verbose)

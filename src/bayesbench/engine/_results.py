@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,10 @@ class TaskResult:
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
     resumed: bool = False
+    # per-item paired scores (aligned with problem_order) and the stopping path, for post_results
+    scores_a: list[float] = field(default_factory=list, repr=False)
+    scores_b: list[float] = field(default_factory=list, repr=False)
+    path: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -118,6 +123,22 @@ class TaskResult:
             f"{self.model_calls} model calls; stop: {self.stop_reason}; rule={self.rule}, seed={self.seed}; "
             f"P(A>B)={self.p_a_beats_b:.3f} (paired posterior, reported only)"
         ) + usage_lines(self.usage, tasks=(self.name,))
+
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
+        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: the task name). Writes the run, its per-item scores, the stopping path, usage and
+        resources; posting the same result again files it once (tags accumulate).
+        """
+        from ..store._post import post_result
+
+        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -258,6 +279,23 @@ class BenchmarkReport:
         lines.append(f"Overall: {self.overall_efficiency:.0%} of problems saved, {self.model_calls} model calls.")
         return "\n".join(lines)
 
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> list[str]:
+        """File this result (one run per task) in a store, or send it to a running ``bayesbench serve``; returns the run ids, in task order.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: each task's name; with ``name``, ``"name/task"``). Writes the run, its per-item scores, the stopping path, usage and
+        resources; posting the same result again files it once (tags accumulate).
+        """
+        from ..store._post import post_result
+
+        return [post_result(r, model_name=model_name, tags=tags, store=store, url=url, token=token,
+                            name=None if name is None else f"{name}/{r.name}") for r in self.task_results]
+
     def to_dict(self) -> dict[str, Any]:
         # keyed by task name in JSON (the CLI's --json), in registration order
         return {
@@ -316,6 +354,8 @@ class RankingResult:
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     usage: dict[str, Any] | None = field(default=None, repr=False)
     run_id: str | None = None
+    #: ``{model: {problem_id: score}}``, for post_results
+    item_scores: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -344,6 +384,22 @@ class RankingResult:
             f"stop: {self.stop_reason}, rule={self.rule}, goal={self.goal}, seed={self.seed}"
         )
         return "\n".join(lines)
+
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
+        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: ``"ranking"``). Writes the run, its per-item scores, the stopping path, usage and
+        resources; posting the same result again files it once (tags accumulate).
+        """
+        from ..store._post import post_result
+
+        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
