@@ -23,12 +23,13 @@ from ._version import __version__
 from .errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUBCOMMANDS = ("replay", "demo", "run", "estimate")
+SUBCOMMANDS = ("replay", "demo", "run", "estimate", "serve")
 COMMANDS_EPILOG = """commands:
   bayesbench FILE.py [flags]        run a benchmark file (same as `bayesbench run FILE.py`)
   bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
   bayesbench demo                   two small local LLMs head to head on HellaSwag
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
+  bayesbench serve --store S.sqlite a local dashboard over a results store (http://127.0.0.1:8765)
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -287,6 +288,14 @@ def _cmd_estimate(argv: Sequence[str]) -> int:
     return run_estimate(parser.parse_args(["estimate", *argv]))
 
 
+def _cmd_serve(argv: Sequence[str]) -> int:
+    from .server._cli import add_serve_parser, run_serve
+
+    parser = argparse.ArgumentParser(prog="bayesbench")
+    add_serve_parser(parser.add_subparsers(dest="command"))
+    return run_serve(parser.parse_args(["serve", *argv]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--version":  # answered before anything heavy is imported
@@ -296,7 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (sys.stdout if argv else sys.stderr).write(_run_parser("bayesbench").format_help())
         return EXIT_OK if argv else EXIT_INPUT
     command, rest = (argv[0], argv[1:]) if argv[0] in SUBCOMMANDS else ("run", argv)
-    handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate}
+    handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate,
+                "serve": _cmd_serve}
     try:
         if command == "run" and argv[0] != "run":
             return _cmd_run(rest, prog="bayesbench")

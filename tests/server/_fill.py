@@ -1,0 +1,119 @@
+"""A real store filled by real runs (function models): a journaled comparison, two suite runs of BBH
+(vendored data) by two models, a ranking and a two-task report, all filed with ``post_results``.
+
+The data carry hostile text on purpose: a model answers with an XSS payload and a key-like string, and
+a model is named with markup, so the pages' escaping and secret masking are tested on real records.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bayesbench import BayesianBenchmark, BayesianRanker
+from bayesbench.benchmarks import BigBenchHard
+
+XSS = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+EVIL_NAME = "<b onmouseover=\"window.__pwned=3\">evil-model</b>"
+KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"  # key-like, must never reach a page
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def fill(store: str) -> dict[str, Any]:
+    """Run everything into ``store``; return the ids the tests click through to."""
+    problems = [{"question": f"What is {i} + {i}?", "answer": str(2 * i)} for i in range(240)]
+
+    def good(p: dict[str, str]) -> str:
+        return p["answer"]
+
+    def flaky(p: dict[str, str]) -> str:
+        if int(p["answer"]) % 3 == 0:
+            return XSS + " my key is " + KEY
+        return p["answer"]
+
+    def addition(problem: dict[str, str], response: str) -> bool:
+        return response.strip() == problem["answer"]
+
+    compare = BayesianBenchmark(confidence=0.95, seed=0, store=store).compare(
+        good, flaky, addition, problems, name="addition", model_a_name="good-model", model_b_name=EVIL_NAME)
+    compare_id = compare.post_results(store=store, tags=["nightly", "v2.1"])
+
+    suite_ids = []
+    for name, answer in (("always-yes", "Yes"), ("always-no", "No")):
+        bench = BigBenchHard(tasks=["navigate", "sports_understanding"], n_shots=0, n_problems_per_task=15, seed=1)
+        result = bench.evaluate(lambda prompt, a=answer: a, model_name=name, max_concurrency=4)
+        suite_ids.append(result.post_results(store=store, tags=["bbh"]))
+
+    ranker = BayesianRanker(confidence=0.95, min_samples=5, seed=2)
+    ranker.add_model("strong", lambda p: p % 10 != 0).add_model("medium", lambda p: p % 3 != 0)
+    ranker.add_model("medium-twin", lambda p: p % 3 != 0).add_model("weak", lambda p: p % 2 == 0)
+
+    @ranker.evaluate
+    def score(problem: int, response: bool) -> float:
+        return float(response)
+
+    ranking = ranker.rank(dataset=list(range(400)))
+    rank_id = ranking.post_results(store=store, tags=["weekly"], name="arith-ranking")
+
+    bench = BayesianBenchmark(confidence=0.95, min_samples=3, seed=1)
+
+    @bench.task(dataset=list(range(200)), name="gsm8k-mini")
+    def math(problem: int) -> tuple[float, float]:
+        return float(problem % 10 != 0), float(problem % 3 != 0)
+
+    @bench.task(dataset=list(range(200)), name="same-skill")
+    def same(problem: int) -> tuple[float, float]:
+        return float(problem % 4 != 0), float(problem % 4 != 0)
+
+    report_ids = bench.run().post_results(store=store, tags=["report"])
+    return {"compare": compare_id, "suites": suite_ids, "rank": rank_id, "report": report_ids,
+            "compare_result": compare}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Served:
+    """``bayesbench serve`` in a real subprocess on a free loopback port."""
+
+    def __init__(self, store: str, token: str | None, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env.pop("BAYESBENCH_TOKEN", None)
+        cmd = [sys.executable, "-m", "bayesbench.cli", "serve", "--store", store, "--port", str(self.port), *extra]
+        if token:
+            cmd += ["--token", token]
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bayesbench serve exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+            try:
+                if httpx.get(self.url + "/api/runs?limit=1", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("bayesbench serve did not answer within 60 s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
