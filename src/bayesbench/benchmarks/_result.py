@@ -154,7 +154,7 @@ class BenchmarkResult:
         ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url`` + ``token`` (default
         env ``BAYESBENCH_TOKEN``): ``POST`` it to ``{url}/api/runs`` instead. ``model_name`` (default
         ``self.model_name``) and ``tags`` are what the dashboard filters by; ``name`` defaults to the benchmark's.
-        Posting the same result again files it once (tags accumulate). Returns the run id.
+        Posting it again (same ``model_name`` and ``name``) files it once; tags accumulate. Returns the run id.
         """
         from ..store._post import post_result
 

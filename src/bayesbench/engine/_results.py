@@ -134,7 +134,7 @@ class TaskResult:
         the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
         the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
         name (default: the task name). Writes the run, its per-item scores, the stopping path, usage and
-        resources; posting the same result again files it once (tags accumulate).
+        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
         """
         from ..store._post import post_result
 
@@ -289,7 +289,7 @@ class BenchmarkReport:
         the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
         the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
         name (default: each task's name; with ``name``, ``"name/task"``). Writes the run, its per-item scores, the stopping path, usage and
-        resources; posting the same result again files it once (tags accumulate).
+        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
         """
         from ..store._post import post_result
 
@@ -395,7 +395,7 @@ class RankingResult:
         the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
         the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
         name (default: ``"ranking"``). Writes the run, its per-item scores, the stopping path, usage and
-        resources; posting the same result again files it once (tags accumulate).
+        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
         """
         from ..store._post import post_result
 

@@ -177,7 +177,7 @@ def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, label: 
                     f'stroke="{_BASE}" stroke-width="2" stroke-dasharray="6 3"/>')
         body.append(f'<text x="{_W - _PAD_R}" y="{_fmt(sy(base) - 4)}" font-size="11" text-anchor="end" '
                     f'fill="{_BASE}">baseline {base:.3g}</text>')
-    for k, e, lo, hi, _ in pts:
+    for k, _e, lo, hi, _ in pts:
         if lo is not None and hi is not None:
             body.append(f'<line x1="{_fmt(sx(k))}" y1="{_fmt(sy(lo))}" x2="{_fmt(sx(k))}" y2="{_fmt(sy(hi))}" '
                         f'stroke="{_BAND}" stroke-width="6"/>')

@@ -3,17 +3,17 @@
 A result becomes one JSON document (:func:`run_document`): the run (name, kind, seed, rule, its summary),
 its per-item scores, answers where the result has them, the stopping path, usage and resources (when the
 result carries ``.resources``), the models and the tags. Its id is the engine's run id when the run was
-journaled, else a hash of what it recorded (so posting the same result twice files it once). The store
+journaled, else one minted on the first post and kept on the result object (so posting the same result
+twice files it once, while two executions, e.g. two nightly runs with equal scores, stay two runs). The store
 writes it idempotently (:meth:`Store.put_posted_run`); ``url=`` sends the same document to
 ``POST {url}/api/runs`` with a bearer token, and the server writes it the same way.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -134,9 +134,9 @@ def run_document(result: Any, *, model_name: str | None = None, tags: Sequence[s
     doc["summary"] = redact_secrets(doc["summary"])
     doc["config"] = redact_secrets(doc["config"])
     run_id = getattr(result, "run_id", None)
-    if not run_id:  # the same result (and name) posted again gets the same id: filed once
-        canon = json.dumps([doc, model_name], sort_keys=True, separators=(",", ":"), default=str)
-        run_id = "p" + hashlib.sha256(canon.encode()).hexdigest()[:31]
+    if not run_id:  # minted once per result (and name): posting the same result again files it once
+        minted = result.__dict__.setdefault("_posted_ids", {})
+        run_id = minted.setdefault((model_name, name), uuid.uuid4().hex)
     doc.update(format=DOCUMENT_FORMAT, id=run_id, model_name=model_name, tags=_check_tags(tags),
                resources=_resources(result))
     doc.setdefault("items", [])
