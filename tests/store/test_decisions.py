@@ -54,12 +54,12 @@ def test_migration_from_version_2_drops_duplicate_decisions(tmp_path):
     con.commit()
     con.close()
     store = Store(path)
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 4
     kept = store.decisions("r")
     assert [(d["n"], d["i"]) for d in kept] == [(4, 0), (8, 1), (12, 4), (None, 5), (None, 6)]
     store.record_decision("r", {"n": 4, "i": 99})
     assert len(store.decisions("r")) == 5
-    assert Store(path).schema_version == 3  # reopening does not migrate again
+    assert Store(path).schema_version == 4  # reopening does not migrate again
 
 
 def _twin(db: str, go: str, fail_at: int, *barrier: str) -> subprocess.Popen:

@@ -1,23 +1,16 @@
 """The same store code against a real PostgreSQL server.
 
-The fixture starts a private server from the installed PostgreSQL binaries (``initdb``/``pg_ctl``)
-in a temporary directory, listening on a Unix socket only (no TCP port at all), and stops it at the
-end. Where those binaries or the psycopg driver are missing it skips, and fails under CI=true (.ci/run
-installs Debian's postgresql).
+The server fixtures ``pg_socket_dir`` / ``pg_url`` live in tests/_postgres.py (registered for every folder in
+tests/conftest.py): a private server on a Unix socket only, skipped where the binaries or psycopg are missing
+and failing under CI=true (.ci/run installs Debian's postgresql).
 """
 
 from __future__ import annotations
 
 import asyncio
-import glob
-import importlib.util
 import os
-import pwd
-import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
@@ -26,63 +19,13 @@ from bayesbench.errors import StoreError
 from bayesbench.execution import CallRecord, Executor
 from bayesbench.store import SCHEMA_VERSION, Store
 
-from .._shared import require_or_skip
-
 pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-@pytest.fixture(scope="module")
-def pg_socket_dir():
-    require_or_skip(importlib.util.find_spec("psycopg") is not None,
-                    'needs the Postgres driver: pip install "bayesbench[postgres]"')
-    import psycopg
-
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    require_or_skip(bool(initdb and pg_ctl), "PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root: run it as the 'postgres' user
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            require_or_skip(False, "running as root and there is no 'postgres' user to run the server as")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    d = tempfile.mkdtemp(prefix="bb-pg-")
-    os.chmod(d, 0o777)
-    data, log = os.path.join(d, "data"), os.path.join(d, "log")
-    subprocess.run([*prefix, initdb, "-D", data, "-U", "bb", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True, timeout=120, cwd=d)
-    opts = f"-c listen_addresses='' -c unix_socket_directories={d} -c fsync=off"
-    subprocess.run([*prefix, pg_ctl, "-D", data, "-o", opts, "-w", "-t", "60", "-l", log, "start"],
-                   check=True, capture_output=True, timeout=90, cwd=d)
-    try:
-        yield d, psycopg
-    finally:
-        subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True,
-                       timeout=60, cwd=d)
-        shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def pg_url(pg_socket_dir):
-    d, psycopg = pg_socket_dir
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(f"host={d} user=bb dbname=postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return f"postgresql+psycopg://bb@/{name}?host={d}"
-
-
 def test_postgres_roundtrip(pg_url):
     store = Store(pg_url)
-    assert store.schema_version == SCHEMA_VERSION == 3 and not store.is_sqlite
+    assert store.schema_version == SCHEMA_VERSION == 4 and not store.is_sqlite
     rid = store.start_run("r", {"api_key": "sk-x", "n": 2}, 3, ["p1", "p2"])
     assert store.find_resumable_run("r", {"n": 2, "api_key": "other"}) == rid
     store.record_call(rid, CallRecord(model="m", problem_id="p1", response="a", attempts=2, cached=False,
@@ -102,7 +45,7 @@ def test_postgres_roundtrip(pg_url):
     assert store.scores(rid) == [{"problem_id": "p1", "model": "m", "score": 0.0}]
     run = store.get_run(rid)
     assert run["status"] == "finished" and run["config"]["api_key"] == "<redacted>"
-    assert Store(pg_url).schema_version == 3  # reopening finds the schema
+    assert Store(pg_url).schema_version == 4  # reopening finds the schema
 
 
 def test_postgres_cache_serves_a_rerun(pg_url):

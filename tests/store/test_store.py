@@ -48,7 +48,7 @@ INSERT INTO responses VALUES ('k-old', 'm', 'old answer', '{"kind":"text","input
 def test_fresh_store_has_the_schema_and_wal(tmp_path):
     path = tmp_path / "bb.sqlite"
     store = Store(path)
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 4
     con = sqlite3.connect(path)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"schema_version", "runs", "calls", "responses", "scores", "decisions"} <= tables
@@ -63,14 +63,14 @@ def test_migration_from_version_1_keeps_the_data(tmp_path):
     con.executescript(V1_DDL)
     con.close()
     store = Store(path)
-    assert store.schema_version == 3
+    assert store.schema_version == 4
     old = store.calls("old-run")
     assert len(old) == 1 and old[0]["problem_id"] == "a" and old[0]["cache_key"] is None
     assert store.get_cached("k-old") == ("old answer", {"kind": "text", "input_tokens": 3})
     store.record_call("old-run", CallRecord(model="m", problem_id="b", cache_key="ck", tokens_estimated=True))
     new = store.calls("old-run")[1]
     assert new["cache_key"] == "ck" and new["tokens_estimated"]
-    assert Store(path).schema_version == 3  # reopening does not migrate twice
+    assert Store(path).schema_version == 4  # reopening does not migrate twice
     assert [r["id"] for r in store.runs()] == ["old-run"]
 
 

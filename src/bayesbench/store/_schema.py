@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -114,6 +114,34 @@ decisions = Table(
     Index("ux_decisions_run_n", "run_id", "n", unique=True),
 )
 
+# schema 4: named monitors (bayesbench.monitor) and every check they made, read by the dashboard
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("config_json", Text, nullable=False),
+    Column("baseline_run_id", String(64)),
+    Column("created_at", Float, nullable=False),  # unix seconds
+    Column("updated_at", Float, nullable=False),
+)
+
+monitor_checks = Table(
+    "monitor_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(255), nullable=False),
+    Column("run_id", String(64)),
+    Column("checked_at", Float, nullable=False),  # unix seconds
+    Column("metric", String(255), nullable=False),
+    Column("estimate", Float),
+    Column("ci_low", Float),
+    Column("ci_high", Float),
+    Column("e_value", Float),  # the monitor's lifetime e-process after this check (may be +inf: stored as NULL)
+    Column("alert", Boolean, nullable=False),
+    Column("detail_json", Text, nullable=False),
+    Index("ix_monitor_checks_monitor", "monitor", "checked_at"),
+)
+
 
 # Posted runs (``post_results``): what a run is filed under and what the dashboard shows beside the scores.
 # New tables, not new columns, so ``create_all(checkfirst=True)`` adds them to an older store without a
@@ -179,5 +207,11 @@ def _v2_to_v3(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX ux_decisions_run_n ON decisions (run_id, n)"))
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """Schema 4 adds the monitor tables (nothing existing changes)."""
+    monitors.create(conn, checkfirst=True)
+    monitor_checks.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[v]`` brings a database from version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -555,3 +555,134 @@ class Store(PostedRuns):
                 select(S.decisions.c.payload_json).where(S.decisions.c.run_id == run_id).order_by(S.decisions.c.id)
             ).all()
         return [json.loads(r[0]) for r in rows]
+
+    # ------------------------------------------------------------------ monitors (schema 4)
+    def save_monitor(self, name: str, config: Mapping[str, Any], *, baseline_run_id: str | None = None) -> None:
+        """Create or update a named monitor. Its config is stored with secrets redacted; the baseline run
+        is kept when ``baseline_run_id`` is None (pin another one with :meth:`set_monitor_baseline`)."""
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"`name` must be a non-empty string, got {name!r}")
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"`config` must be a dict, got {type(config).__name__}")
+        now = time.time()
+        cfg = _dumps(redact_secrets(dict(config)))
+        with self._write() as conn:
+            old = conn.execute(select(S.monitors.c.name).where(S.monitors.c.name == name)).first()
+            if old is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(S.monitors).values(
+                            name=name, config_json=cfg, baseline_run_id=baseline_run_id, created_at=now,
+                            updated_at=now))
+                    return
+                except IntegrityError:  # another process created it just now: update it instead
+                    pass
+            values: dict[str, Any] = {"config_json": cfg, "updated_at": now}
+            if baseline_run_id is not None:
+                values["baseline_run_id"] = baseline_run_id
+            conn.execute(update(S.monitors).where(S.monitors.c.name == name).values(**values))
+
+    def set_monitor_baseline(self, name: str, run_id: str) -> None:
+        """Pin ``run_id`` as the baseline of monitor ``name``."""
+        with self._write() as conn:
+            n = conn.execute(update(S.monitors).where(S.monitors.c.name == name).values(
+                baseline_run_id=run_id, updated_at=time.time())).rowcount
+        if n == 0:
+            raise StoreError(f"no monitor named {name!r} in the store; create it with save_monitor() first")
+
+    @staticmethod
+    def _monitor_row(r: Mapping[str, Any]) -> dict[str, Any]:
+        d = dict(r)
+        d["config"] = json.loads(d.pop("config_json"))
+        return d
+
+    def monitors(self) -> list[dict[str, Any]]:
+        """All monitors, by name: ``{name, config, baseline_run_id, created_at, updated_at}``."""
+        with self._read() as conn:
+            rows = conn.execute(select(S.monitors).order_by(S.monitors.c.name)).mappings().all()
+        return [self._monitor_row(r) for r in rows]
+
+    def get_monitor(self, name: str) -> dict[str, Any] | None:
+        """One monitor (as in :meth:`monitors`), or None."""
+        with self._read() as conn:
+            row = conn.execute(select(S.monitors).where(S.monitors.c.name == name)).mappings().first()
+        return None if row is None else self._monitor_row(row)
+
+    def record_monitor_check(
+        self,
+        monitor: str,
+        *,
+        run_id: str | None,
+        metric: str,
+        estimate: float | None,
+        ci_low: float | None,
+        ci_high: float | None,
+        e_value: float | None,
+        alert: bool,
+        detail: Mapping[str, Any] | None = None,
+        checked_at: float | None = None,
+    ) -> int:
+        """Append one check of a monitor (one metric of one run) and return its id. ``detail`` is stored as
+        JSON with secrets redacted; a non-finite number is stored as NULL (JSON has no infinity)."""
+        if not isinstance(monitor, str) or not monitor:
+            raise ConfigError(f"`monitor` must be a non-empty string, got {monitor!r}")
+        if not isinstance(metric, str) or not metric:
+            raise ConfigError(f"`metric` must be a non-empty string, got {metric!r}")
+
+        def num(x: Any) -> float | None:
+            return None if x is None or not math.isfinite(float(x)) else float(x)
+
+        row = {
+            "monitor": monitor,
+            "run_id": run_id,
+            "checked_at": time.time() if checked_at is None else float(checked_at),
+            "metric": metric,
+            "estimate": num(estimate),
+            "ci_low": num(ci_low),
+            "ci_high": num(ci_high),
+            "e_value": num(e_value),
+            "alert": bool(alert),
+            "detail_json": _dumps(redact_secrets(dict(detail or {}))),
+        }
+        with self._write() as conn:
+            res = conn.execute(insert(S.monitor_checks).values(**row))
+            pk = res.inserted_primary_key
+        return int(pk[0]) if pk is not None and pk[0] is not None else 0
+
+    def monitor_checks(self, monitor: str | None = None, *, metric: str | None = None) -> list[dict[str, Any]]:
+        """Checks of one monitor (all when None), oldest first, with ``detail`` decoded."""
+        q = select(S.monitor_checks).order_by(S.monitor_checks.c.id)
+        if monitor is not None:
+            q = q.where(S.monitor_checks.c.monitor == monitor)
+        if metric is not None:
+            q = q.where(S.monitor_checks.c.metric == metric)
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["alert"] = bool(d["alert"])
+            d["detail"] = json.loads(d.pop("detail_json"))
+            out.append(d)
+        return out
+
+    def item_exposures(self, *, model: str | None = None, run_ids: Sequence[str] | None = None) -> dict[
+            tuple[str, str], int]:
+        """``{(model, problem_id): runs that scored it}``: how often each item was shown to each model
+        (over the given runs, or all runs), for contamination risk."""
+        q = select(S.scores.c.model, S.scores.c.problem_id, func.count(S.scores.c.run_id)).group_by(
+            S.scores.c.model, S.scores.c.problem_id)
+        if model is not None:
+            q = q.where(S.scores.c.model == model)
+        out: dict[tuple[str, str], int] = {}
+        ids = None if run_ids is None else list(dict.fromkeys(run_ids))
+        with self._read() as conn:
+            if ids is None:
+                chunks: list[list[str] | None] = [None]
+            else:
+                chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)]
+            for chunk in chunks:
+                qq = q if chunk is None else q.where(S.scores.c.run_id.in_(chunk))
+                for m, p, c in conn.execute(qq).all():
+                    out[(str(m), str(p))] = out.get((str(m), str(p)), 0) + int(c)
+        return out
