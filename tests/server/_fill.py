@@ -73,8 +73,56 @@ def fill(store: str) -> dict[str, Any]:
         return float(problem % 4 != 0), float(problem % 4 != 0)
 
     report_ids = bench.run().post_results(store=store, tags=["report"])
+    monitor = run_monitor(store)
     return {"compare": compare_id, "suites": suite_ids, "rank": rank_id, "report": report_ids,
-            "compare_result": compare}
+            "compare_result": compare, "monitor": monitor}
+
+
+_MONITOR_MODULE = """
+BROKEN = False
+problems = [{"id": f"q{i}", "prompt": f"{i}+{i}=", "answer": str(2 * i)} for i in range(200)]
+
+def model(prompt):
+    i = int(prompt.split("+")[0])
+    if BROKEN and i % 3 == 0:  # the regression: a third of the answers go wrong
+        return "?"
+    return str(2 * i) if i % 10 else "?"
+
+def exact(problem, response):
+    return float(response.strip() == problem["answer"])
+"""
+
+
+def run_monitor(store: str) -> dict[str, Any]:
+    """A real bayesbench.monitor over ``store``: a baseline, 5 good scheduled runs, then 4 after a regression."""
+    import importlib
+
+    from bayesbench.monitor import load_monitors, run_monitors
+
+    folder = Path(store).parent
+    (folder / "bb_dash_models.py").write_text(_MONITOR_MODULE)
+    config = folder / "monitors.toml"
+    config.write_text(f"""store = {str(store)!r}
+python_path = ["."]
+
+[[monitor]]
+name = "nightly-addition"
+model = "bb_dash_models:model"
+dataset = "bb_dash_models:problems"
+score = "bb_dash_models:exact"
+model_name = "adder-v1"
+items_per_run = 40
+margin = 0.02
+""")
+    file = load_monitors(config)
+    file.activate()
+    sys.path.insert(0, str(folder))
+    module = importlib.import_module("bb_dash_models")
+    checks = []
+    for k in range(10):
+        module.BROKEN = k >= 6  # run 0 is the baseline; runs 6..9 regressed
+        checks = run_monitors(file)[1]
+    return {"name": "nightly-addition", "alert": any(c.alert for c in checks)}
 
 
 def free_port() -> int:

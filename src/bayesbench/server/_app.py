@@ -213,6 +213,13 @@ def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[
     def api_monitors() -> Response:
         return JSONResponse({"monitors": _monitors.monitor_list(reader)})
 
+    @app.get("/api/monitors/{name}")
+    def api_monitor(name: str) -> Response:
+        view = _monitors.monitor_view(reader, name)
+        if view is None:
+            return not_found(f"no monitor named {name!r} in this store", api=True)
+        return JSONResponse(view)
+
     @app.post("/api/runs", status_code=201)
     async def api_post(request: Request) -> Response:
         if token is None:

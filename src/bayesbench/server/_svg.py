@@ -159,16 +159,20 @@ def path_svg(decisions: Sequence[dict[str, Any]], *, label: str = "difference A 
     return _svg(_W, height, f"stopping path of the {label}", body)
 
 
-def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, label: str = "score") -> Markup:
-    """A monitor's checks over time: value (and interval when known), the baseline, alerts in red."""
+def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, margin: Any = None,
+              label: str = "score") -> Markup:
+    """A monitor's checks over time: value (and interval when known), the baseline (and ``baseline − margin``,
+    where an alert starts), alerts in red."""
     pts = [(k, _num(p.get("value")), _num(p.get("lo")), _num(p.get("hi")), bool(p.get("alert")))
            for k, p in enumerate(points)]
     pts = [p for p in pts if p[1] is not None]
     if not pts:
         return Markup("")
-    base = _num(baseline)
+    base, marg = _num(baseline), _num(margin)
+    floor = base - marg if base is not None and marg is not None else None
     height, top, bottom = 240, 10, 190
-    ys = [v for _, e, lo, hi, _ in pts for v in (e, lo, hi) if v is not None] + ([base] if base is not None else [])
+    ys = [v for _, e, lo, hi, _ in pts for v in (e, lo, hi) if v is not None] + \
+        [v for v in (base, floor) if v is not None]
     sx = _Scale(0, max(1, len(points) - 1), _PAD_L + 10, _W - _PAD_R - 10)
     sy = _Scale(min(ys), max(ys), bottom, top)
     body = _y_axis(sy, _PAD_L)
@@ -177,6 +181,11 @@ def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, label: 
                     f'stroke="{_BASE}" stroke-width="2" stroke-dasharray="6 3"/>')
         body.append(f'<text x="{_W - _PAD_R}" y="{_fmt(sy(base) - 4)}" font-size="11" text-anchor="end" '
                     f'fill="{_BASE}">baseline {base:.3g}</text>')
+    if floor is not None:
+        body.append(f'<line x1="{_PAD_L}" y1="{_fmt(sy(floor))}" x2="{_W - _PAD_R}" y2="{_fmt(sy(floor))}" '
+                    f'stroke="{_ALERT}" stroke-dasharray="3 3"/>')
+        body.append(f'<text x="{_W - _PAD_R}" y="{_fmt(sy(floor) + 13)}" font-size="11" text-anchor="end" '
+                    f'fill="{_ALERT}">alert margin −{marg:.3g}</text>')
     for k, _e, lo, hi, _ in pts:
         if lo is not None and hi is not None:
             body.append(f'<line x1="{_fmt(sx(k))}" y1="{_fmt(sy(lo))}" x2="{_fmt(sx(k))}" y2="{_fmt(sy(hi))}" '

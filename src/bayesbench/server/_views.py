@@ -66,6 +66,9 @@ def headline(kind: str, summary: Mapping[str, Any] | None, status: str) -> dict[
         ci = acc.get("ci") or [None, None]
         return {"verdict": f"{summary.get('primary_metric', 'score')} {_f(acc.get('value'))}",
                 "detail": f"[{_f(ci[0])}, {_f(ci[1])}]", "n": summary.get("n_problems")}
+    if kind == "monitor":
+        return {"verdict": f"{summary.get('kind')} run, mean score {_f(summary.get('mean_score'))}",
+                "detail": f"{summary.get('n_errors', 0)} failed calls", "n": summary.get("n_scored")}
     ci = summary.get("ci") or [None, None]
     winner = summary.get("winner_name")
     verdict = f"winner: {winner}" if winner else str(summary.get("status", status)).lower()

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, select
+from sqlalchemy import Table, and_, func, insert, not_, or_, select
 from sqlalchemy.engine import Connection
 
 from ..errors import ConfigError, StoreError
@@ -170,7 +170,7 @@ class PostedRuns:
         if task:
             conds.append(r.c.name == task)
         if kind:
-            conds.append(m.c.kind == kind)
+            conds.append(or_(m.c.kind == kind, and_(m.c.kind.is_(None), _journaled_kind(kind))))
         if since is not None:
             conds.append(r.c.created >= float(since))
         if until is not None:
@@ -248,12 +248,22 @@ class PostedRuns:
         return {"models": models, "tasks": tasks, "tags": tags}
 
 
+def _journaled_kind(kind: str) -> Any:
+    """SQL for the kind of a run the engine or a monitor journaled (no run_meta row), as _kind_from_summary."""
+    r = S.runs.c
+    rank, suite = r.summary_json.like('%"ranking":[%'), r.summary_json.like('%"benchmark":%')
+    monitor = r.name.like("monitor:%")
+    return {"rank": rank, "suite": suite, "monitor": monitor}.get(kind, not_(or_(rank, suite, monitor)))
+
+
 def _kind_from_summary(summary: Mapping[str, Any] | None) -> str:
     """The kind of a run the engine journaled (no run_meta row): a ranking has ``ranking``."""
     if summary and "ranking" in summary:
         return "rank"
     if summary and "benchmark" in summary:
         return "suite"
+    if summary and summary.get("kind") in ("baseline", "scheduled"):  # a bayesbench.monitor run
+        return "monitor"
     return "compare"
 
 
