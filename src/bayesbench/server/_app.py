@@ -6,8 +6,8 @@ page can change the store; only ``POST /api/runs`` writes, and only with the ser
 on its way out, and the Content-Security-Policy forbids scripts altogether: the pages have none.
 """
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations`` here: FastAPI reads the endpoints' annotations at run time, and
+# Request/Response are imported inside create_app (fastapi is an optional extra)
 import hmac
 import json
 import os
