@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, not_, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ConfigError, StoreError
 from . import _schema as S
@@ -122,6 +123,16 @@ class PostedRuns:
                   "input": _opt_text(i.get("input")), "answer": _opt_text(i.get("answer")),
                   "expected": _opt_text(i.get("expected")), "error": _opt_text(i.get("error"))}
                  for i in d.get("items", []) if isinstance(i, Mapping)]
+        try:
+            self._write_posted(rid, d, run_row, meta_row, models, scores, items, now)
+        except SQLAlchemyError as exc:  # e.g. a read-only store (Postgres raises InternalError, not Operational)
+            raise StoreError(f"cannot file run {rid!r} in the store: {getattr(exc, 'orig', exc)}; "
+                             "open the store writable (not read_only=True) and check it is reachable") from exc
+        return rid
+
+    def _write_posted(self, rid: str, d: Mapping[str, Any], run_row: dict[str, Any], meta_row: dict[str, Any],
+                      models: list[str], scores: list[dict[str, Any]], items: list[dict[str, Any]],
+                      now: float) -> None:
         with self._write() as conn:
             _insert_ignore(conn, S.runs, [run_row], ["id"])
             _insert_ignore(conn, S.run_meta, [meta_row], ["run_id"])
@@ -136,7 +147,6 @@ class PostedRuns:
             for dec in d.get("decisions", []):
                 if isinstance(dec, Mapping) and dec.get("n") is not None:
                     Store._insert_decision(conn, Store._decision_row(rid, dec, now))
-        return rid
 
     # ------------------------------------------------------------------ reads (the dashboard's)
     def list_runs(
