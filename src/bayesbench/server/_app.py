@@ -11,6 +11,7 @@ on its way out, and the Content-Security-Policy forbids scripts altogether: the 
 import hmac
 import json
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,7 +96,10 @@ def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
         response = await call_next(request)
+        # the server's own time (routing, queries, rendering) for perf/dashboard_load.py and browser devtools
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
         response.headers["Content-Security-Policy"] = _CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -207,6 +211,7 @@ def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[
         view = _views.run_view(run)
         view.pop("comparison", None), view.pop("item_tables", None)
         view["items"] = mask_secrets(run.get("items", []) + run.get("call_answers", []))
+        view["scores"] = _views.scores_view(run)
         return JSONResponse(view)
 
     @app.get("/api/monitors")

@@ -7,10 +7,11 @@ inside any text, model answers included (a model can echo a key it saw in its pr
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
-from ..store import redact_secrets
+from ..store._store import _is_secret_key
 
 __all__ = ["mask_secrets", "mask_text"]
 
@@ -32,17 +33,19 @@ def mask_text(text: str) -> str:
     return _KEY_LIKE.sub(MASK, text) if text else text
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return _is_secret_key(key)
+
+
 def mask_secrets(value: Any) -> Any:
-    """A copy of a JSON-like value with secret-named keys redacted and key-like strings masked."""
-    value = redact_secrets(value)
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, str):
-            return mask_text(v)
-        if isinstance(v, dict):
-            return {mask_text(str(k)): walk(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [walk(x) for x in v]
-        return v
-
-    return walk(value)
+    """A copy of a JSON-like value with secret-named keys redacted and key-like strings masked (one pass; the
+    key rule is the store's ``redact_secrets``)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {mask_text(str(k)): MASK if _secret_key(str(k)) and v is not None else mask_secrets(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_secrets(v) for v in value]
+    return value

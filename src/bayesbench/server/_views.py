@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
-from ._secrets import mask_secrets
+from ._secrets import mask_secrets, mask_text
 
 PAGE_SIZE = 50
 MAX_ITEMS = 500  # item rows on one page (disagreements first); the API gives them all
@@ -167,8 +167,14 @@ def run_view(run: Mapping[str, Any]) -> dict[str, Any]:
         "model_name": run.get("model_name"), "summary": s, "config": run.get("config") or {},
         "headline": headline(run["kind"], s, run["status"]), "usage": run.get("usage"),
         "resources": run.get("resources"), "decisions": run.get("decisions", []),
-        "scores": run.get("scores", []), "comparison": comparison, "item_tables": items, "history": history,
+        "comparison": comparison, "item_tables": items, "history": history,
     })
+
+
+def scores_view(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A run's per-item scores for the API (numbers, and ids masked like any text)."""
+    return [{"problem_id": mask_text(str(s["problem_id"])), "model": mask_text(str(s["model"])), "score": s["score"]}
+            for s in run.get("scores", [])]
 
 
 def compare_view(run_a: Mapping[str, Any], run_b: Mapping[str, Any], model_a: str | None,
