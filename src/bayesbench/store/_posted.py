@@ -186,7 +186,7 @@ class PostedRuns:
         if until is not None:
             conds.append(r.c.created < float(until))
         joined = r.outerjoin(m, m.c.run_id == r.c.id)
-        cols = [r.c.id, r.c.name, r.c.created, r.c.status, r.c.rule, r.c.seed, r.c.summary_json,
+        cols = [r.c.id, r.c.name, r.c.created, r.c.status, r.c.rule, r.c.seed, r.c.summary_json, r.c.config_json,
                 m.c.kind, m.c.model_name, m.c.models_json]
         with self._read() as conn:
             total = int(conn.execute(select(func.count()).select_from(joined).where(*conds)).scalar() or 0)
@@ -203,8 +203,8 @@ class PostedRuns:
             d = dict(row)
             s = d.pop("summary_json")
             d["summary"] = None if s is None else json.loads(s)
-            mj = d.pop("models_json")
-            d["models"] = json.loads(mj) if mj else _models_from_summary(d["summary"])
+            mj, cj = d.pop("models_json"), d.pop("config_json")
+            d["models"] = json.loads(mj) if mj else _models_from_summary(d["summary"]) or _models_from_config(cj)
             d["kind"] = d["kind"] or _kind_from_summary(d["summary"])
             d["tags"] = tags[d["id"]]
             out.append(d)
@@ -237,7 +237,8 @@ class PostedRuns:
         run["tags"] = tags
         run["kind"] = meta["kind"] if meta else _kind_from_summary(run["summary"])
         run["model_name"] = meta["model_name"] if meta else None
-        run["models"] = json.loads(meta["models_json"]) if meta else _models_from_summary(run["summary"])
+        run["models"] = json.loads(meta["models_json"]) if meta else \
+            _models_from_summary(run["summary"]) or _models_from_config(json.dumps(run["config"]))
         run["usage"] = json.loads(meta["usage_json"]) if meta and meta["usage_json"] else \
             (run["summary"] or {}).get("usage")
         run["resources"] = json.loads(meta["resources_json"]) if meta and meta["resources_json"] else \
@@ -275,6 +276,15 @@ def _kind_from_summary(summary: Mapping[str, Any] | None) -> str:
     if summary and summary.get("kind") in ("baseline", "scheduled"):  # a bayesbench.monitor run
         return "monitor"
     return "compare"
+
+
+def _models_from_config(config_json: str | None) -> list[str]:
+    """A monitor's run names its model in the run config."""
+    try:
+        model = json.loads(config_json or "{}").get("model")
+    except (ValueError, AttributeError):
+        return []
+    return [model] if isinstance(model, str) and model else []
 
 
 def _models_from_summary(summary: Mapping[str, Any] | None) -> list[str]:
