@@ -132,8 +132,8 @@ def main() -> None:
             size = Path(path).stat().st_size / 1e6
             print(f"store with {n} runs: filled in {fill_s:.1f} s, {size:.1f} MB", flush=True)
     a, m, z = (results[n] for n in sizes)
-    print(f"\nmedian of {args.repeat} loads, ms (the list pages show min(runs, 50) rows); ratios: {args.runs} runs over "
-          f"{args.baseline} and over {args.middle}")
+    print(f"\nmedian of {args.repeat} loads, ms (the list pages show min(runs, 50) rows); ratios: {args.runs} runs "
+          f"over {args.baseline} and over {args.middle}")
     print(f"| page | server {sizes[0]} / {sizes[1]} / {sizes[2]} | ratio /{sizes[0]} | ratio /{sizes[1]} "
           f"| HTTP {sizes[2]} | browser {sizes[0]} / {sizes[1]} / {sizes[2]} | ratio /{sizes[0]} | ratio /{sizes[1]} "
           f"| KB ({sizes[2]}) |")

@@ -155,7 +155,8 @@ def test_hostile_text_is_escaped_and_keys_never_shown(served: Served, filled: di
 
 def test_pages_cannot_write_and_other_hosts_are_refused(served: Served, filled: dict) -> None:
     before = Store(filled["path"]).list_runs(limit=1)[1]
-    for path in ["/runs?task=x'); DROP TABLE runs; --", "/runs/x' OR '1'='1", "/api/runs?model=%27%3B+DELETE+FROM+runs"]:
+    for path in ["/runs?task=x'); DROP TABLE runs; --", "/runs/x' OR '1'='1",
+                 "/api/runs?model=%27%3B+DELETE+FROM+runs"]:
         assert httpx.get(served.url + path).status_code in (200, 404)
     assert Store(filled["path"]).list_runs(limit=1)[1] == before
     r = httpx.get(served.url + "/runs", headers={"Host": "evil.example"})

@@ -281,15 +281,16 @@ class BenchmarkReport:
 
     def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
                      url: str | None = None, token: str | None = None, name: str | None = None) -> list[str]:
-        """File this result (one run per task) in a store, or send it to a running ``bayesbench serve``; returns the run ids, in task order.
+        """File this result (one run per task) in a store, or send it to a running ``bayesbench serve``; returns
+        the run ids, in task order.
 
         ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
         default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
         ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
         the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
         the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
-        name (default: each task's name; with ``name``, ``"name/task"``). Writes the run, its per-item scores, the stopping path, usage and
-        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
+        name (default: each task's name; with ``name``, ``"name/task"``). Writes the run, its per-item scores, the
+        stopping path, usage and resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
         """
         from ..store._post import post_result
 

@@ -19,7 +19,7 @@ MASK = "<redacted>"
 _KEY_LIKE = re.compile(
     r"(?:"
     r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}"  # OpenAI / Anthropic
-    r"|\b(?:hf|gh[pousr]|glpat|xox[abprs]|ya29)[_\-.][A-Za-z0-9_\-.]{16,}"  # Hugging Face, GitHub, GitLab, Slack, Google
+    r"|\b(?:hf|gh[pousr]|glpat|xox[abprs]|ya29)[_\-.][A-Za-z0-9_\-.]{16,}"  # HF, GitHub, GitLab, Slack, Google
     r"|\bAKIA[0-9A-Z]{16}\b"  # AWS access key id
     r"|\bAIza[0-9A-Za-z_\-]{30,}"  # Google API key
     r"|(?i:\bbearer\s+)[A-Za-z0-9_\-.=+/]{12,}"  # an Authorization header value

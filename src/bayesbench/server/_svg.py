@@ -16,6 +16,7 @@ __all__ = ["interval_svg", "forest_svg", "path_svg", "trend_svg"]
 
 _W, _PAD_L, _PAD_R = 640, 56, 16
 _BAND, _LINE, _ZERO, _ALERT, _BASE = "#cfe0f5", "#1f5fa8", "#888", "#c62828", "#2e7d32"
+_HALO = 'paint-order="stroke" stroke="#fff" stroke-width="3"'  # labels stay readable over the bars
 
 
 def _num(x: Any) -> float | None:
@@ -67,11 +68,12 @@ def _x_axis(sx: _Scale, y: float, label: str, fmt: str = "{:g}") -> list[str]:
     return out
 
 
-def _y_axis(sy: _Scale, x: float) -> list[str]:
+def _y_axis(sy: _Scale, x: float, signed: bool = True) -> list[str]:
     out = [f'<line x1="{_fmt(x)}" y1="{_fmt(sy.a)}" x2="{_fmt(x)}" y2="{_fmt(sy.b)}" stroke="#444"/>']
     for t in _ticks(sy.lo, sy.hi, 4):
         y = sy(t)
-        out.append(f'<text x="{_fmt(x - 6)}" y="{_fmt(y + 4)}" font-size="11" text-anchor="end">{t:+.2g}</text>')
+        label = f"{t:+.2g}" if signed else f"{t:.2g}"
+        out.append(f'<text x="{_fmt(x - 6)}" y="{_fmt(y + 4)}" font-size="11" text-anchor="end">{label}</text>')
         out.append(f'<line x1="{_fmt(x)}" y1="{_fmt(y)}" x2="{_fmt(_W - _PAD_R)}" y2="{_fmt(y)}" stroke="#eee"/>')
     return out
 
@@ -160,7 +162,7 @@ def path_svg(decisions: Sequence[dict[str, Any]], *, label: str = "difference A 
 
 
 def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, margin: Any = None,
-              label: str = "score") -> Markup:
+              label: str = "score", signed: bool = True) -> Markup:
     """A monitor's checks over time: value (and interval when known), the baseline (and ``baseline − margin``,
     where an alert starts), alerts in red."""
     pts = [(k, _num(p.get("value")), _num(p.get("lo")), _num(p.get("hi")), bool(p.get("alert")))
@@ -175,16 +177,16 @@ def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, margin:
         [v for v in (base, floor) if v is not None]
     sx = _Scale(0, max(1, len(points) - 1), _PAD_L + 10, _W - _PAD_R - 10)
     sy = _Scale(min(ys), max(ys), bottom, top)
-    body = _y_axis(sy, _PAD_L)
+    body = _y_axis(sy, _PAD_L, signed)
     if base is not None:
         body.append(f'<line x1="{_PAD_L}" y1="{_fmt(sy(base))}" x2="{_W - _PAD_R}" y2="{_fmt(sy(base))}" '
                     f'stroke="{_BASE}" stroke-width="2" stroke-dasharray="6 3"/>')
-        body.append(f'<text x="{_W - _PAD_R}" y="{_fmt(sy(base) - 4)}" font-size="11" text-anchor="end" '
+        body.append(f'<text x="{_PAD_L + 4}" y="{_fmt(sy(base) - 4)}" font-size="11" text-anchor="start" {_HALO} '
                     f'fill="{_BASE}">baseline {base:.3g}</text>')
     if floor is not None:
         body.append(f'<line x1="{_PAD_L}" y1="{_fmt(sy(floor))}" x2="{_W - _PAD_R}" y2="{_fmt(sy(floor))}" '
                     f'stroke="{_ALERT}" stroke-dasharray="3 3"/>')
-        body.append(f'<text x="{_W - _PAD_R}" y="{_fmt(sy(floor) + 13)}" font-size="11" text-anchor="end" '
+        body.append(f'<text x="{_PAD_L + 4}" y="{_fmt(sy(floor) + 13)}" font-size="11" text-anchor="start" {_HALO} '
                     f'fill="{_ALERT}">alert margin −{marg:.3g}</text>')
     for k, _e, lo, hi, _ in pts:
         if lo is not None and hi is not None:

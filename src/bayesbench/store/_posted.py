@@ -253,7 +253,8 @@ class PostedRuns:
     def run_filters(self) -> dict[str, list[str]]:
         """The distinct models, tasks and tags in the store (for the runs page's filters)."""
         with self._read() as conn:
-            models = [m for (m,) in conn.execute(select(S.run_models.c.model).distinct().order_by(S.run_models.c.model))]
+            m = S.run_models.c.model
+            models = [x for (x,) in conn.execute(select(m).distinct().order_by(m))]
             tasks = [t for (t,) in conn.execute(select(S.runs.c.name).distinct().order_by(S.runs.c.name).limit(1000))]
             tags = [t for (t,) in conn.execute(select(S.run_tags.c.tag).distinct().order_by(S.run_tags.c.tag))]
         return {"models": models, "tasks": tasks, "tags": tags}
