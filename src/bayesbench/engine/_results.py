@@ -290,7 +290,8 @@ class BenchmarkReport:
         the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
         the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
         name (default: each task's name; with ``name``, ``"name/task"``). Writes the run, its per-item scores, the
-        stopping path, usage and resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
+        stopping path, usage and resources; posting the same result again (same ``model_name`` and ``name``) files
+        it once; tags accumulate.
         """
         from ..store._post import post_result
 
