@@ -51,6 +51,8 @@ def fill(store: str) -> dict[str, Any]:
         result = bench.evaluate(lambda prompt, a=answer: a, model_name=name, max_concurrency=4)
         suite_ids.append(result.post_results(store=store, tags=["bbh"]))
 
+    history_id = _history_run(store)
+
     ranker = BayesianRanker(confidence=0.95, min_samples=5, seed=2)
     ranker.add_model("strong", lambda p: p % 10 != 0).add_model("medium", lambda p: p % 3 != 0)
     ranker.add_model("medium-twin", lambda p: p % 3 != 0).add_model("weak", lambda p: p % 2 == 0)
@@ -75,7 +77,23 @@ def fill(store: str) -> dict[str, Any]:
     report_ids = bench.run().post_results(store=store, tags=["report"])
     monitor = run_monitor(store)
     return {"compare": compare_id, "suites": suite_ids, "rank": rank_id, "report": report_ids,
-            "compare_result": compare, "monitor": monitor}
+            "compare_result": compare, "monitor": monitor, "history": history_id}
+
+
+def _history_run(store: str) -> str:
+    """A suite run estimated from a fitted bank (history=): 8-12 questions asked, the bank-wide mean estimated."""
+    import numpy as np
+
+    from bayesbench.history import ItemBank
+
+    suite = BigBenchHard(tasks=["navigate", "sports_understanding"], n_shots=0, n_problems_per_task=15, seed=1)
+    ids = [p["id"] for p in suite.problems()]
+    rng = np.random.default_rng(0)
+    p = 1 / (1 + np.exp(-(rng.normal(0, 1.5, (80, 1)) - rng.normal(0, 1.5, len(ids)))))
+    bank = ItemBank((rng.random(p.shape) < p).astype(float), models=[f"m{i}" for i in range(80)], items=ids)
+    result = suite.evaluate(lambda prompt: "Yes", model_name="yes-by-history", history=bank.fit(ranks=(1,), seed=0),
+                            budget=12, seed=0)
+    return result.post_results(store=store, tags=["history"])
 
 
 _MONITOR_MODULE = """

@@ -46,7 +46,7 @@ def test_list_filters_and_pagination(served: Served, filled: dict) -> None:
         return httpx.get(served.url + "/api/runs", params=params).json()["total"]
 
     assert count(model="always-yes") == 1 and count(tag="bbh") == 2 and count(task="addition") == 1
-    assert count(kind="rank") == 1 and count(kind="suite") == 2 and count(tag="nightly", model="good-model") == 1
+    assert count(kind="rank") == 1 and count(kind="suite") == 3 and count(tag="nightly", model="good-model") == 1
     assert count(kind="monitor") == 10  # the monitor's baseline and 9 scheduled runs (journaled, not posted)
     assert count(since="2000-01-01") == total and count(until="2000-01-01") == 0
     bad = httpx.get(served.url + "/api/runs", params={"since": "yesterday"})

@@ -126,11 +126,21 @@ def test_click_through_runs_run_comparison_rankings_monitor(page, served: Served
         assert (artifacts / f"{name}.png").stat().st_size > 10_000
 
 
-def test_pagination_and_history_pages(page, served: Served) -> None:
+def test_history_estimates_and_errors(page, served: Served, filled: dict, artifacts: Path) -> None:
     pg = page
     pg.goto(served.url + "/runs?kind=monitor")
     assert pg.locator("#runs tbody tr").count() == 10
-    pg.goto(served.url + "/history")
-    assert pg.title() == "History estimates · bayesbench"
+    pg.click("header a:has-text('History')")
+    pg.wait_for_url("**/history")
+    rows = pg.locator("#history tbody tr")
+    assert rows.count() == 1 and "yes-by-history" in rows.first.inner_text()
+    estimate = Store(filled["path"]).run_record(filled["history"])["summary"]["settings"]["history"]["estimate"]
+    assert f"{estimate['mean']:.3f}" in rows.first.inner_text()
+    rows.first.locator("a").click()
+    pg.wait_for_url(f"**/runs/{filled['history']}")
+    assert "active" in pg.inner_text("#history") and f"{estimate['mean']:.3f}" in pg.inner_text("#history")
+    pg.screenshot(path=str(artifacts / "6-history.png"), full_page=True)
     pg.goto(served.url + "/runs/does-not-exist")
     assert "no run with id" in pg.inner_text("#error")
+    pg.goto(served.url + "/compare?a=" + filled["compare"])
+    assert "choose two runs" in pg.inner_text("#error")

@@ -162,7 +162,10 @@ def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[
                     others=[_views.run_row(o) for o in others if o["id"] != run_id])
 
     @app.get("/compare", response_class=HTMLResponse)
-    def compare_html(a: str, b: str, ma: str | None = None, mb: str | None = None) -> Response:
+    def compare_html(a: str | None = None, b: str | None = None, ma: str | None = None,
+                     mb: str | None = None) -> Response:
+        if not a or not b:
+            raise ConfigError("choose two runs to compare: one as A and one as B (the radio buttons on the runs page)")
         run_a, run_b = load(a), load(b)
         if run_a is None or run_b is None:
             return not_found(f"no run with id {a if run_a is None else b!r} in this store", api=False)
