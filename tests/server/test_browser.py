@@ -84,6 +84,11 @@ def test_click_through_runs_run_comparison_rankings_monitor(page, served: Served
     assert classes == ["disagree"] * expected + ["agree"] * (len(classes) - expected)  # disagreements first
     first_answer = rows.nth(0).locator("td").nth(5).inner_text()
     assert first_answer.startswith("<script>window.__pwned=1</script>") and KEY not in first_answer
+    resources = pg.inner_text("#resources")
+    assert "peak_rss_mb\t182.5" in resources and "cpu.cores\t2" in resources and "hf_token\t<redacted>" in resources
+    usage = pg.locator("#usage tbody tr")
+    assert usage.count() == 2 and usage.first.locator("td").nth(1).inner_text() == str(result.usage["models"][
+        usage.first.locator("td").first.inner_text()]["calls"])  # calls per model, as the run counted them
     assert KEY not in pg.content()
     _not_pwned(pg)
     pg.screenshot(path=str(artifacts / "2-run.png"), full_page=True)
