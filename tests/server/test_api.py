@@ -79,6 +79,13 @@ def test_posting_needs_the_token(served: Served) -> None:
     assert bad.status_code == 400
     wrong = httpx.post(url, json={"format": "other"}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert wrong.status_code == 400 and "format" in wrong.json()["error"]
+    for field, value, message in (("decisions", [{"n": "x"}], "integer `n`"), ("items", [{"answer": 3}], "strings"),
+                                  ("summary", [1, 2], "object or null"), ("tags", [""], "non-empty strings"),
+                                  ("scores", [{"problem_id": "p", "model": "m", "score": "nan"}], "finite number")):
+        r = httpx.post(url, json=dict(doc, id="bad-" + field, **{field: value}),
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 400 and message in r.json()["error"], (field, r.text)
+        assert httpx.get(served.url + f"/api/runs/bad-{field}").status_code == 404
 
 
 def test_post_results_through_the_server_is_idempotent(served: Served) -> None:

@@ -243,7 +243,7 @@ def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[
         if len(body) > MAX_POST_BYTES:
             return JSONResponse({"error": f"the run is larger than {MAX_POST_BYTES} bytes"}, status_code=413)
         try:
-            doc = json.loads(body)
+            doc = await run_in_threadpool(json.loads, body)  # up to 64 MB: off the event loop
         except ValueError as exc:
             return JSONResponse({"error": f"the body must be a JSON run document: {exc}"}, status_code=400)
         try:

@@ -100,7 +100,9 @@ def _suite_document(result: Any, model: str) -> dict[str, Any]:
     for r in result.records:
         scores.append({"problem_id": str(r.problem_id), "model": model, "score": float(r.score)})
         items.append({"problem_id": str(r.problem_id), "model": model, "input": str(r.input)[:_MAX_INPUT_CHARS],
-                      "answer": r.prediction, "expected": r.expected_output, "error": r.error})
+                      "answer": None if r.prediction is None else str(r.prediction),
+                      "expected": None if r.expected_output is None else str(r.expected_output),
+                      "error": None if r.error is None else str(r.error)})
     return {
         "kind": "suite", "name": result.benchmark, "seed": result.seed, "rule": None, "models": [model],
         "summary": summary, "scores": scores, "items": items, "decisions": [], "usage": None,

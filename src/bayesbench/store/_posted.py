@@ -79,6 +79,23 @@ def check_document(doc: Any) -> dict[str, Any]:
         v = s["score"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise StoreError(f"posted score for problem {s['problem_id']!r} must be a finite number, got {v!r}")
+    for key in ("tags", "models"):
+        bad = [t for t in doc.get(key, []) if not isinstance(t, str) or not t]
+        if bad:
+            raise StoreError(f"a posted run's `{key}` must be non-empty strings, got {bad[:3]!r}")
+    for dec in doc.get("decisions", []):
+        n = dec.get("n") if isinstance(dec, Mapping) else None
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise StoreError(f"each posted decision must be an object with an integer `n` >= 0, got {dec!r:.80}")
+    for item in doc.get("items", []):
+        if not isinstance(item, Mapping) or any(
+                item.get(k) is not None and not isinstance(item.get(k), str) for k in ("answer", "input", "expected",
+                                                                                        "error")):
+            raise StoreError("each posted item must be an object whose answer, input, expected and error are strings "
+                             "or null")
+    for key in ("summary", "config", "usage", "resources"):
+        if doc.get(key) is not None and not isinstance(doc[key], Mapping):
+            raise StoreError(f"a posted run's `{key}` must be an object or null, got {type(doc[key]).__name__}")
     return dict(doc)
 
 
