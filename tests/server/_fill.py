@@ -44,8 +44,10 @@ def fill(store: str) -> dict[str, Any]:
     compare = BayesianBenchmark(confidence=0.95, seed=0, store=store).compare(
         good, flaky, addition, problems, name="addition", model_a_name="good-model", model_b_name=EVIL_NAME)
     # what the resource monitor attaches to a result (another helper's work); the token under it must never show
-    compare.resources = {"peak_rss_mb": 182.5, "cpu": {"percent": 97.0, "cores": 2}, "hf_token": KEY,
-                         "note": "loaded with " + KEY}
+    samples = [{"t_s": 0.5 * k, "process_cpu_percent": 40.0 + 5 * (k % 4), "rss_bytes": (150 + 3 * k) * 2**20}
+               for k in range(12)]
+    compare.resources = {"interval_s": 0.5, "samples": samples, "peak_rss_bytes": 183 * 2**20, "peak_rss_mb": 182.5,
+                         "cpu": {"percent": 97.0, "cores": 2}, "hf_token": KEY, "note": "loaded with " + KEY}
     compare_id = compare.post_results(store=store, tags=["nightly", "v2.1"])
 
     suite_ids = []

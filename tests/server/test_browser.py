@@ -86,6 +86,8 @@ def test_click_through_runs_run_comparison_rankings_monitor(page, served: Served
     assert first_answer.startswith("<script>window.__pwned=1</script>") and KEY not in first_answer
     resources = pg.inner_text("#resources")
     assert "peak_rss_mb\t182.5" in resources and "cpu.cores\t2" in resources and "hf_token\t<redacted>" in resources
+    assert "samples" not in resources and pg.locator("#resource-charts svg polyline").count() == 2  # RSS and CPU
+    assert "memory (RSS), MiB" in (pg.locator("#resource-charts svg").first.text_content() or "")
     usage = pg.locator("#usage tbody tr")
     assert usage.count() == 2 and usage.first.locator("td").nth(1).inner_text() == str(result.usage["models"][
         usage.first.locator("td").first.inner_text()]["calls"])  # calls per model, as the run counted them

@@ -54,8 +54,10 @@ def _environment(jinja2: Any) -> Any:
 
     env.filters.update(num=num, when=_views.when,
                        pretty=lambda v: json.dumps(mask_secrets(v), indent=2, sort_keys=True, default=str),
-                       flat=_views.flat_items)
+                       flat=_views.flat_items, resource_table=_views.resource_table,
+                       resource_series=_views.resource_series)
     env.globals.update(interval_svg=_svg.interval_svg, forest_svg=_svg.forest_svg, path_svg=_svg.path_svg,
+                       series_svg=_svg.series_svg,
                        trend_svg=_svg.trend_svg, page_size=_views.PAGE_SIZE, max_items=_views.MAX_ITEMS)
     return env
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-__all__ = ["interval_svg", "forest_svg", "path_svg", "trend_svg"]
+__all__ = ["interval_svg", "forest_svg", "path_svg", "series_svg", "trend_svg"]
 
 _W, _PAD_L, _PAD_R = 640, 56, 16
 _BAND, _LINE, _ZERO, _ALERT, _BASE = "#cfe0f5", "#1f5fa8", "#888", "#c62828", "#2e7d32"
@@ -68,11 +68,18 @@ def _x_axis(sx: _Scale, y: float, label: str, fmt: str = "{:g}") -> list[str]:
     return out
 
 
+def _tick(t: float, signed: bool) -> str:
+    sign = "+" if signed else ""
+    if abs(t) >= 10:
+        return f"{t:{sign},.0f}"
+    return f"{round(t, 6):{sign}g}"
+
+
 def _y_axis(sy: _Scale, x: float, signed: bool = True) -> list[str]:
     out = [f'<line x1="{_fmt(x)}" y1="{_fmt(sy.a)}" x2="{_fmt(x)}" y2="{_fmt(sy.b)}" stroke="#444"/>']
     for t in _ticks(sy.lo, sy.hi, 4):
         y = sy(t)
-        label = f"{t:+.2g}" if signed else f"{t:.2g}"
+        label = _tick(t, signed)
         out.append(f'<text x="{_fmt(x - 6)}" y="{_fmt(y + 4)}" font-size="11" text-anchor="end">{label}</text>')
         out.append(f'<line x1="{_fmt(x)}" y1="{_fmt(y)}" x2="{_fmt(_W - _PAD_R)}" y2="{_fmt(y)}" stroke="#eee"/>')
     return out
@@ -201,3 +208,20 @@ def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, margin:
             body.append(f'<circle cx="{_fmt(sx(k))}" cy="{_fmt(sy(e))}" r="3" fill="{_LINE}"/>')
     body += _x_axis(sx, bottom, "check")
     return _svg(_W, height, f"{label} per check, baseline and alerts", body)
+
+
+def series_svg(points: Sequence[tuple[Any, Any]], *, label: str, x_label: str = "seconds since the start") -> Markup:
+    """One measured quantity over time (a run's resource samples: memory, CPU, GPU)."""
+    pts = [(x, y) for x, y in ((_num(a), _num(b)) for a, b in points) if x is not None and y is not None]
+    if len(pts) < 2:
+        return Markup("")
+    height, top, bottom = 200, 10, 150
+    sx = _Scale(min(p[0] for p in pts), max(p[0] for p in pts), _PAD_L, _W - _PAD_R)
+    sy = _Scale(min(0.0, min(p[1] for p in pts)), max(p[1] for p in pts), bottom, top)
+    body = _y_axis(sy, _PAD_L, signed=False)
+    body.append('<polyline points="' + " ".join(f"{_fmt(sx(x))},{_fmt(sy(y))}" for x, y in pts)
+                + f'" fill="none" stroke="{_LINE}" stroke-width="2"/>')
+    body.append(f'<text x="{_PAD_L + 4}" y="{top + 10}" font-size="11" text-anchor="start" {_HALO}>'
+                f'{escape(label)}</text>')
+    body += _x_axis(sx, bottom, x_label)
+    return _svg(_W, height, f"{label} over the run", body)

@@ -209,3 +209,28 @@ def flat_items(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     if isinstance(value, list) and len(value) > 8:
         return [(prefix, f"[{len(value)} values]")]
     return [(prefix, value)]
+
+
+_SERIES = (("rss_bytes", "memory (RSS), MiB", 2.0 ** -20), ("process_cpu_percent", "process CPU, %", 1.0),
+           ("gpu_util_percent", "GPU utilisation, %", 1.0), ("gpu_memory_bytes", "GPU memory, MiB", 2.0 ** -20))
+
+
+def resource_series(resources: Any) -> list[dict[str, Any]]:
+    """Time series in a run's resource samples (``{"samples": [{"t_s", "rss_bytes", ...}]}``), one per quantity."""
+    samples = resources.get("samples") if isinstance(resources, Mapping) else None
+    if not isinstance(samples, list):
+        return []
+    out = []
+    for key, label, scale in _SERIES:
+        pts = [(s.get("t_s"), s[key] * scale) for s in samples
+               if isinstance(s, Mapping) and isinstance(s.get(key), (int, float)) and not isinstance(s.get(key), bool)]
+        if len(pts) >= 2:
+            out.append({"label": label, "points": pts})
+    return out
+
+
+def resource_table(resources: Any) -> list[tuple[str, Any]]:
+    """The scalar parts of a run's resources (the samples are drawn, not listed)."""
+    if not isinstance(resources, Mapping):
+        return flat_items(resources)
+    return flat_items({k: v for k, v in resources.items() if k != "samples"})
