@@ -185,15 +185,16 @@ def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, margin:
     sx = _Scale(0, max(1, len(points) - 1), _PAD_L + 10, _W - _PAD_R - 10)
     sy = _Scale(min(ys), max(ys), bottom, top)
     body = _y_axis(sy, _PAD_L, signed)
+    labels: list[str] = []  # drawn last, over the bars
     if base is not None:
         body.append(f'<line x1="{_PAD_L}" y1="{_fmt(sy(base))}" x2="{_W - _PAD_R}" y2="{_fmt(sy(base))}" '
                     f'stroke="{_BASE}" stroke-width="2" stroke-dasharray="6 3"/>')
-        body.append(f'<text x="{_PAD_L + 4}" y="{_fmt(sy(base) - 4)}" font-size="11" text-anchor="start" {_HALO} '
+        labels.append(f'<text x="{_PAD_L + 4}" y="{_fmt(sy(base) - 4)}" font-size="11" text-anchor="start" {_HALO} '
                     f'fill="{_BASE}">baseline {base:.3g}</text>')
     if floor is not None:
         body.append(f'<line x1="{_PAD_L}" y1="{_fmt(sy(floor))}" x2="{_W - _PAD_R}" y2="{_fmt(sy(floor))}" '
                     f'stroke="{_ALERT}" stroke-dasharray="3 3"/>')
-        body.append(f'<text x="{_PAD_L + 4}" y="{_fmt(sy(floor) + 13)}" font-size="11" text-anchor="start" {_HALO} '
+        labels.append(f'<text x="{_PAD_L + 4}" y="{_fmt(sy(floor) + 13)}" font-size="11" text-anchor="start" {_HALO} '
                     f'fill="{_ALERT}">alert margin −{marg:.3g}</text>')
     for k, _e, lo, hi, _ in pts:
         if lo is not None and hi is not None:
@@ -206,7 +207,7 @@ def trend_svg(points: Sequence[dict[str, Any]], *, baseline: Any = None, margin:
             body.append(f'<circle class="alert" cx="{_fmt(sx(k))}" cy="{_fmt(sy(e))}" r="6" fill="{_ALERT}"/>')
         else:
             body.append(f'<circle cx="{_fmt(sx(k))}" cy="{_fmt(sy(e))}" r="3" fill="{_LINE}"/>')
-    body += _x_axis(sx, bottom, "check")
+    body += labels + _x_axis(sx, bottom, "check")
     return _svg(_W, height, f"{label} per check, baseline and alerts", body)
 
 
