@@ -129,6 +129,9 @@ def test_click_through_runs_run_comparison_rankings_monitor(page, served: Served
     pg.screenshot(path=str(artifacts / "5-monitor.png"), full_page=True)
     pg.click("#baseline-link")
     assert "monitor:nightly-addition" in pg.inner_text("#run-name")
+    assert pg.locator("#items tbody tr").count() > 0  # the monitor's answers, from its call records
+    pg.click("#monitor-link")
+    pg.wait_for_url("**/monitors/nightly-addition")
     for name in ("1-runs", "2-run", "3-compare", "4-rankings", "5-monitor"):
         assert (artifacts / f"{name}.png").stat().st_size > 10_000
 

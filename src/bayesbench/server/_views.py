@@ -156,7 +156,7 @@ def run_view(run: Mapping[str, Any]) -> dict[str, Any]:
                                   order or [str(sc["problem_id"]) for sc in run.get("scores", [])])
         comparison["names"] = [sides[0][1], sides[1][1]]
     items = None
-    if run["kind"] == "suite":  # a ranking's per-item scores are in the API; its page shows the intervals
+    if run["kind"] in ("suite", "monitor"):  # a ranking's per-item scores are in the API; its page: the intervals
         cols = {display: item_columns(run, key, display) for key, display in sides}
         items = {m: sorted(c.items(), key=lambda kv: (kv[1].get("score", 1.0), kv[0])) for m, c in cols.items()}
     history = ((s.get("settings") or {}).get("history") or {}).get("estimate") if run["kind"] == "suite" else None
