@@ -143,6 +143,10 @@ def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
         ro.put_posted_run(doc)
     with pytest.raises(StoreError, match="no store at"):
         Store(str(tmp_path / "missing.sqlite"), read_only=True)
+    odd = tmp_path / "a dir #1" / "runs 100%.sqlite"  # URI characters in the path are the path's own
+    odd.parent.mkdir()
+    rid = _compare(n=40).post_results(store=str(odd))
+    assert Store(str(odd), read_only=True).run_record(rid)["id"] == rid
 
 
 _WRITER = """

@@ -131,11 +131,20 @@ class Store(PostedRuns):
                 )
             if self.read_only and not os.path.isfile(path):
                 raise StoreError(f"no store at {path!r} to read; run something with store={path!r} first")
-            url = f"sqlite:///file:{path}?mode=ro&uri=true" if self.read_only else self.url
-            engine = create_engine(
-                url,
-                connect_args={"timeout": busy_timeout_s, "check_same_thread": False, "isolation_level": None},
-            )
+            if self.read_only:  # a URI (mode=ro) built here, so no character of the path is read as URL syntax
+                import sqlite3
+                from urllib.parse import quote
+
+                uri = f"file:{quote(path)}?mode=ro"
+                from sqlalchemy.pool import QueuePool
+
+                engine = create_engine("sqlite://", poolclass=QueuePool, creator=lambda: sqlite3.connect(
+                    uri, uri=True, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None))
+            else:
+                engine = create_engine(
+                    self.url,
+                    connect_args={"timeout": busy_timeout_s, "check_same_thread": False, "isolation_level": None},
+                )
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -157,7 +166,7 @@ class Store(PostedRuns):
 
             return engine
         try:
-            if self.read_only:  # the server refuses any write in these sessions
+            if self.read_only and self.url.startswith("postgresql"):  # the server refuses any write in these sessions
                 return create_engine(self.url, pool_pre_ping=True,
                                      connect_args={"options": "-c default_transaction_read_only=on"})
             return create_engine(self.url, pool_pre_ping=True)
