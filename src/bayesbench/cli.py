@@ -23,17 +23,19 @@ from ._version import __version__
 from .errors import BayesbenchError, ConfigError, DatasetError, ModelError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUBCOMMANDS = ("replay", "demo", "run", "estimate", "serve")
+EXIT_ALERT = 4  # `bayesbench monitor check`: a monitor is in alert (a CI job gates on it)
+SUBCOMMANDS = ("replay", "demo", "run", "estimate", "monitor", "serve")
 COMMANDS_EPILOG = """commands:
   bayesbench FILE.py [flags]        run a benchmark file (same as `bayesbench run FILE.py`)
   bayesbench replay MATRIX.csv      replay recorded scores: what would early stopping have used?
   bayesbench demo                   two small local LLMs head to head on HellaSwag
   bayesbench estimate --bank B.csv  estimate a new model's score from recorded results and a few questions
+  bayesbench monitor run|check CFG  scheduled evaluations with anytime-valid regression alerts (docs/monitoring.md)
   bayesbench serve --store S.sqlite a local dashboard over a results store (http://127.0.0.1:8765)
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
-retries, 130 interrupted"""
+retries, 4 a monitor is in alert (`monitor check`), 130 interrupted"""
 
 
 def flag(name: str) -> str:
@@ -288,6 +290,14 @@ def _cmd_estimate(argv: Sequence[str]) -> int:
     return run_estimate(parser.parse_args(["estimate", *argv]))
 
 
+def _cmd_monitor(argv: Sequence[str]) -> int:
+    from .monitor._cli import add_monitor_parser, run_monitor
+
+    parser = argparse.ArgumentParser(prog="bayesbench")
+    add_monitor_parser(parser.add_subparsers(dest="command"))
+    return run_monitor(parser.parse_args(["monitor", *argv]))
+
+
 def _cmd_serve(argv: Sequence[str]) -> int:
     from .server._cli import add_serve_parser, run_serve
 
@@ -306,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if argv else EXIT_INPUT
     command, rest = (argv[0], argv[1:]) if argv[0] in SUBCOMMANDS else ("run", argv)
     handlers = {"run": _cmd_run, "replay": _cmd_replay, "demo": _cmd_demo, "estimate": _cmd_estimate,
-                "serve": _cmd_serve}
+                "monitor": _cmd_monitor, "serve": _cmd_serve}
     try:
         if command == "run" and argv[0] != "run":
             return _cmd_run(rest, prog="bayesbench")

@@ -5,7 +5,7 @@ See docs/monitoring.md (the statistical argument is there).
 """
 
 from ._config import MonitorConfig, MonitorFile, load_monitors, parse_duration, redact_url
-from ._detector import DetectorState, RegressionDetector, e_bh
+from ._detector import DetectorState, RegressionDetector, baseline_noise_margin, e_bh
 from ._monitor import CheckResult, Monitor, RunOutcome, check_monitors, run_monitors
 from ._rotation import ExposureReport, Rotation
 from ._sinks import AlertSink, LogSink, WebhookSink, alert_text
@@ -24,6 +24,7 @@ __all__ = [
     "RunOutcome",
     "WebhookSink",
     "alert_text",
+    "baseline_noise_margin",
     "check_monitors",
     "e_bh",
     "load_monitors",

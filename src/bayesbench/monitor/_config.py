@@ -30,7 +30,7 @@ from ..errors import ConfigError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10: the same parser from PyPI (a dependency there)
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 __all__ = ["MonitorConfig", "MonitorFile", "load_monitors", "parse_duration", "redact_url"]
 
@@ -73,12 +73,17 @@ def redact_url(url: str | None) -> str | None:
 class MonitorConfig:
     """One named monitor. Every field is a key of a ``[[monitor]]`` table (defaults in brackets).
 
-    name: unique name. model / dataset / score: ``module:attribute`` import strings (see the module docstring).
+    name: unique name. model / dataset / score: ``module:attribute`` import strings (see the module docstring);
+    or, instead of model, openai_model: a model id on an OpenAI-compatible server at base_url (``.../v1``), its
+    key read from the environment variable named by api_key_env (never the key itself);
+    or, instead of dataset and score, suite: a bayesbench suite class (``"bayesbench.benchmarks:BigBenchHard"``)
+    built with ``suite_options`` (its keyword arguments), whose ``problems()`` and ``score()`` are used.
     model_name: the model's name in the store [the ``model`` string]. metrics: of ``score``, ``latency_s``,
     ``cost_usd`` [``["score"]``]. alpha: lifetime false-alarm level of each metric [0.05]. margin: δ in score
     units [0.02]. score_range: a-priori bounds of one score [(0, 1)]. latency_bound_s / latency_margin_s: latency
     is capped at the bound (a stated bound makes the test valid) and alerts when slower by more than the margin
-    [30, 0.5]. cost_bound_usd / cost_margin_usd: the same for cost per call [0.01, 0.001]. items_per_run [50],
+    [30, 0.5]. cost_bound_usd / cost_margin_usd: the same for cost per call [0.01, 0.001];
+    price_per_million_tokens: ``[input_usd, output_usd]``, needed for cost_usd [None]. items_per_run [50],
     holdout_fraction [0.2], seed [0]: the rotation. schedule: the ``--every`` default ["1d"]. webhook_url_env:
     name of the environment variable holding the webhook URL (the URL itself is a secret: never in the file)
     [None]. account_baseline_noise: widen the margin by a Hoeffding bound on the baseline run's own sampling noise
@@ -87,9 +92,14 @@ class MonitorConfig:
     """
 
     name: str
-    model: str
-    dataset: str
-    score: str
+    model: str = ""
+    openai_model: str = ""
+    base_url: str = ""
+    api_key_env: str = ""
+    dataset: str = ""
+    score: str = ""
+    suite: str = ""
+    suite_options: dict[str, Any] = field(default_factory=dict)
     model_name: str = ""
     metrics: tuple[str, ...] = ("score",)
     alpha: float = 0.05
@@ -99,6 +109,7 @@ class MonitorConfig:
     latency_margin_s: float = 0.5
     cost_bound_usd: float = 0.01
     cost_margin_usd: float = 0.001
+    price_per_million_tokens: tuple[float, float] | None = None
     items_per_run: int = 50
     holdout_fraction: float = 0.2
     seed: int = 0
@@ -108,19 +119,31 @@ class MonitorConfig:
     max_concurrency: int = 8
     timeout_s: float = 120.0
     max_error_fraction: float = 0.2
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        for key in ("name", "model", "dataset", "score"):
-            v = getattr(self, key)
-            if not isinstance(v, str) or not v:
-                raise ConfigError(f"monitor `{key}` must be a non-empty string, got {v!r}")
-        for key in ("model", "dataset", "score"):
-            if ":" not in getattr(self, key):
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"monitor `name` must be a non-empty string, got {self.name!r}")
+        for key in ("model", "openai_model", "base_url", "api_key_env"):
+            if not isinstance(getattr(self, key), str):
+                raise ConfigError(f"monitor {self.name!r}: `{key}` must be a string, got {getattr(self, key)!r}")
+        if bool(self.model) == bool(self.openai_model):
+            raise ConfigError(f"monitor {self.name!r}: give either `model` ('module:attribute') or `openai_model` "
+                              "(a model id on an OpenAI-compatible server, with `base_url`)")
+        if "://" in self.api_key_env:
+            raise ConfigError(f"monitor {self.name!r}: `api_key_env` is the NAME of an environment variable "
+                              "holding the key (e.g. 'OPENAI_API_KEY'), never the key itself")
+        if bool(self.suite) == bool(self.dataset or self.score) or not (self.suite or (self.dataset and self.score)):
+            raise ConfigError(f"monitor {self.name!r}: give either `suite` (a bayesbench suite class, e.g. "
+                              "'bayesbench.benchmarks:BigBenchHard', with `suite_options`) or both `dataset` and "
+                              "`score`")
+        if not isinstance(self.suite_options, dict):
+            raise ConfigError(f"monitor {self.name!r}: `suite_options` must be a table, got {self.suite_options!r}")
+        for key in ("model", "dataset", "score", "suite"):
+            if getattr(self, key) and ":" not in getattr(self, key):
                 raise ConfigError(f"monitor {self.name!r}: `{key}` must be an import string 'module:attribute', "
                                   f"got {getattr(self, key)!r}")
         if not self.model_name:
-            object.__setattr__(self, "model_name", self.model)
+            object.__setattr__(self, "model_name", self.model or self.openai_model)
         mets = tuple(self.metrics)
         bad = [m for m in mets if m not in METRICS]
         if bad or not mets or len(set(mets)) != len(mets):
@@ -151,6 +174,19 @@ class MonitorConfig:
             raise ConfigError(f"monitor {self.name!r}: `max_error_fraction` must be in [0, 1), "
                               f"got {self.max_error_fraction!r}")
         parse_duration(self.schedule)
+        pr = self.price_per_million_tokens
+        if pr is not None:
+            try:
+                p_in, p_out = (float(x) for x in pr)
+            except (TypeError, ValueError):
+                raise ConfigError(f"monitor {self.name!r}: `price_per_million_tokens` must be [input_usd, "
+                                  f"output_usd], got {pr!r}") from None
+            if not (p_in >= 0 and p_out >= 0 and math.isfinite(p_in + p_out)):
+                raise ConfigError(f"monitor {self.name!r}: `price_per_million_tokens` must be >= 0, got {pr!r}")
+            object.__setattr__(self, "price_per_million_tokens", (p_in, p_out))
+        if "cost_usd" in self.metrics and pr is None:
+            raise ConfigError(f"monitor {self.name!r}: the cost_usd metric needs `price_per_million_tokens = "
+                              "[input_usd, output_usd]` (the cost of a call comes from its tokens)")
         if self.webhook_url_env is not None and (not isinstance(self.webhook_url_env, str) or "://" in
                                                  self.webhook_url_env):
             raise ConfigError(f"monitor {self.name!r}: `webhook_url_env` is the NAME of an environment variable "
@@ -158,14 +194,14 @@ class MonitorConfig:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> MonitorConfig:
-        known = {f.name for f in fields(cls)} - {"extra"}
+        known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(f"unknown monitor key(s) {unknown}; allowed: {sorted(known)}")
         if "webhook_url" in raw:
             raise ConfigError("put the webhook URL in an environment variable and name it with webhook_url_env")
         kw = dict(raw)
-        for key in ("metrics", "score_range"):
+        for key in ("metrics", "score_range", "price_per_million_tokens"):
             if key in kw and isinstance(kw[key], list):
                 kw[key] = tuple(kw[key])
         try:
@@ -179,13 +215,21 @@ class MonitorConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d.pop("extra")
         d["metrics"] = list(self.metrics)
         d["score_range"] = list(self.score_range)
+        if self.price_per_million_tokens is not None:
+            d["price_per_million_tokens"] = list(self.price_per_million_tokens)
         return d
 
     def resolve(self, which: str) -> Any:
-        """Import ``model``, ``dataset`` or ``score``."""
+        """Import ``model``, ``dataset``, ``score`` or ``suite`` (``model`` builds the OpenAI-compatible adapter
+        when ``openai_model`` is set)."""
+        if which == "model" and self.openai_model:
+            from ..adapters.openai_compat import openai_model
+
+            key = os.environ.get(self.api_key_env) if self.api_key_env else None
+            return openai_model(self.openai_model, base_url=self.base_url or None, api_key=key,
+                                timeout=self.timeout_s)
         spec = getattr(self, which)
         module, _, attr = spec.partition(":")
         try:

@@ -14,16 +14,18 @@ later change: the component started at the change run carries none of the earlie
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..errors import ConfigError
 from ..stats._sequential import DEFAULT_LAMBDAS, _lse_rows
 
-__all__ = ["RegressionDetector", "DetectorState", "e_bh"]
+__all__ = ["RegressionDetector", "DetectorState", "baseline_noise_margin", "e_bh"]
+
+K = TypeVar("K", bound=Hashable)
 
 
 def _unit(name: str, value: Any, *, lo: float = 0.0, hi: float = 1.0, open_lo: bool = True) -> float:
@@ -133,7 +135,16 @@ class RegressionDetector:
                                                                              "margin": self.margin})
 
 
-def e_bh(e_values: Mapping[str, float], *, alpha: float = 0.05) -> set[str]:
+def baseline_noise_margin(n_baseline: int, alpha: float) -> float:
+    """Hoeffding bound h on the baseline run's own noise: P(baseline mean − its expectation > h) ≤ alpha/2 for
+    ``n_baseline`` independent scores in [0, 1]. Testing with margin δ + h at alpha/2 makes the lifetime guarantee
+    unconditional (it then holds over the baseline run's randomness too): docs/monitoring.md."""
+    if isinstance(n_baseline, bool) or not isinstance(n_baseline, int) or n_baseline < 1:
+        raise ConfigError(f"`n_baseline` must be an integer >= 1, got {n_baseline!r}")
+    return math.sqrt(math.log(2.0 / _unit("alpha", alpha, hi=0.5)) / (2.0 * n_baseline))
+
+
+def e_bh(e_values: Mapping[K, float], *, alpha: float = 0.05) -> set[K]:
     """e-BH (Wang & Ramdas 2022): the keys whose hypotheses are rejected at FDR level ``alpha``.
 
     Reject the k̂ largest e-values, k̂ = max{k : e_(k) ≥ K / (alpha·k)}; valid under any dependence between them

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,12 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import run_sync
 from ..errors import ConfigError, ModelError, ScoringError, StoreError
 from ..execution import Executor, RetryPolicy
+from ..models import as_callable
 from ..stats import EngineConfig, PairedSequentialTest
 from ..store import Store
-from ._config import MonitorConfig, MonitorFile
-from ._detector import RegressionDetector, e_bh
+from ._config import MonitorConfig, MonitorFile, parse_duration
+from ._detector import RegressionDetector, baseline_noise_margin, e_bh
 from ._rotation import ExposureReport, Rotation, base_item
 from ._sinks import AlertSink, LogSink, WebhookSink
 
@@ -140,6 +143,21 @@ class Monitor:
         self.store = store if isinstance(store, Store) else Store(store)
         self._problems: dict[str, Mapping[str, Any]] | None = None
         self._rotation: Rotation | None = None
+        self._suite: Any = None
+
+    def _suite_instance(self) -> Any:
+        if self._suite is None:
+            cls = self.config.resolve("suite")
+            try:
+                self._suite = cls(**self.config.suite_options)
+            except TypeError as exc:
+                raise ConfigError(f"monitor {self.config.name!r}: bad `suite_options` for {self.config.suite}: "
+                                  f"{exc}") from None
+        return self._suite
+
+    def score_fn(self) -> Any:
+        """The score function: ``score`` from the config, or the suite's ``score(problem, response)``."""
+        return self._suite_instance().score if self.config.suite else self.config.resolve("score")
 
     # ------------------------------------------------------------------ the task
     @property
@@ -148,8 +166,11 @@ class Monitor:
 
     def problems(self) -> dict[str, Mapping[str, Any]]:
         if self._problems is None:
-            ds = self.config.resolve("dataset")
-            rows = ds() if callable(ds) else ds
+            if self.config.suite:
+                rows = self._suite_instance().problems()
+            else:
+                ds = self.config.resolve("dataset")
+                rows = ds() if callable(ds) else ds
             out: dict[str, Mapping[str, Any]] = {}
             for i, p in enumerate(rows):
                 if not isinstance(p, Mapping) or "id" not in p or not ({"prompt", "input"} & set(p)):
@@ -215,7 +236,7 @@ class Monitor:
         return {"kind": kind, "monitor": c.name, "model": c.model_name, "slot": slot,
                 "baseline_run_id": None if kind == "baseline" else epoch, "seed": c.seed,
                 "items_per_run": c.items_per_run, "holdout_fraction": c.holdout_fraction, "dataset": c.dataset,
-                "score": c.score}
+                "score": c.score, "suite": c.suite, "suite_options": c.suite_options}
 
     def _evaluate(self, kind: str, slot: int, draws: Sequence[str], *, epoch: str) -> RunOutcome:
         c = self.config
@@ -224,26 +245,32 @@ class Monitor:
         resumed = rid is not None
         if rid is None:
             rid = self.store.start_run(self.run_name, config, c.seed, list(draws))
-        model = c.resolve("model")
-        fn = getattr(model, "generate", model)
-        if not callable(fn):
-            raise ConfigError(f"monitor {c.name!r}: `model` must be callable (prompt -> text) or have generate()")
-        score_fn = c.resolve("score")
         problems = self.problems()
+        model = c.resolve("model")
+        if not callable(model) and not callable(getattr(model, "generate", None)):
+            raise ConfigError(f"monitor {c.name!r}: `model` must be callable (prompt -> text) or have generate()")
+        prompt_key = "prompt" if "prompt" in next(iter(problems.values())) else "input"
+        fn = as_callable(model, prompt_key=prompt_key)  # the problem's prompt text goes to the model
+        score_fn = self.score_fn()
         lo, hi = c.score_range
 
         async def go() -> list[Any]:
+            prices = None if c.price_per_million_tokens is None else {c.model_name: c.price_per_million_tokens}
             ex = Executor(store=self.store, run_id=rid, max_concurrency=c.max_concurrency, timeout=c.timeout_s,
-                          retry=RetryPolicy(max_attempts=3, backoff_base=0.2, backoff_max=5.0), seed=c.seed)
+                          retry=RetryPolicy(max_attempts=3, backoff_base=0.2, backoff_max=5.0), seed=c.seed,
+                          prices=prices)
             try:
                 return list(await asyncio.gather(*(
-                    ex.call(c.model_name, fn, problems[base_item(d)].get("prompt", problems[base_item(d)].get(
-                        "input")), problem_id=d, params={"monitor": c.name, "epoch": epoch, "slot": slot, "draw": d})
+                    ex.call(c.model_name, fn, problems[base_item(d)], problem_id=d,
+                            params={"monitor": c.name, "epoch": epoch, "slot": slot, "draw": d})
                     for d in draws)))
             finally:
                 ex.close()
+                aclose = getattr(model, "aclose", None)
+                if callable(aclose):  # an adapter's HTTP client belongs to this run's event loop
+                    await aclose()
 
-        records = asyncio.run(go())
+        records = run_sync(go)  # also inside a running event loop (notebooks)
         scores: dict[str, dict[str, float]] = {}
         errors = 0
         for d, rec in zip(draws, records):
@@ -309,7 +336,7 @@ class Monitor:
         alpha, margin_u = c.alpha, self._margin(metric) / scale
         if c.account_baseline_noise:  # Hoeffding on the baseline run's own mean, at alpha/2 (docs/monitoring.md)
             alpha = c.alpha / 2
-            margin_u += math.sqrt(math.log(2.0 / c.alpha) / (2.0 * len(base_u)))
+            margin_u += baseline_noise_margin(len(base_u), c.alpha)
         if not margin_u < 1:
             raise ConfigError(f"monitor {c.name!r}: the margin on the [0, 1] scale is {margin_u:.3g} (>= 1)")
         det = RegressionDetector(alpha=alpha, margin=margin_u)
@@ -332,6 +359,13 @@ class Monitor:
                         "estimate": est_u * scale, "ci_low": lo_u * scale, "ci_high": hi_u * scale,
                         "state": state, "alpha": alpha, "margin_unit": margin_u, "checked_at": run["finished"]})
         return out
+
+    def is_due(self, *, now: float | None = None) -> bool:
+        """True when this monitor never ran, or its last finished run is at least ``schedule`` old."""
+        last = max((r["finished"] or 0.0 for r in self.store.runs()
+                    if r["name"] == self.run_name and r["status"] == "finished"), default=None)
+        t = time.time() if now is None else float(now)
+        return last is None or t - last >= parse_duration(self.config.schedule)
 
     def exposures(self, *, all_runs: bool = True) -> ExposureReport:
         """Per-item exposure of this monitor's model: runs in the store that scored each item (all runs of the
@@ -424,14 +458,18 @@ def _replace(r: CheckResult, **changes: Any) -> CheckResult:
 
 
 def run_monitors(file: MonitorFile, *, store: Store | None = None, sinks: Sequence[AlertSink] = (),
-                 only: Sequence[str] | None = None) -> tuple[list[RunOutcome], list[CheckResult]]:
-    """One scheduled evaluation of every monitor of the file (or of those named in ``only``), then
-    :func:`check_monitors`."""
+                 only: Sequence[str] | None = None, due_only: bool = False,
+                 now: float | None = None) -> tuple[list[RunOutcome], list[CheckResult]]:
+    """One scheduled evaluation of every monitor of the file (or of those named in ``only``; with ``due_only``
+    only of those whose last finished run is older than their ``schedule``), then :func:`check_monitors`."""
     file.activate()
     st = store if store is not None else Store(file.store)
     outcomes = []
     for cfg in file.monitors:
         if only and cfg.name not in only:
             continue
-        outcomes.append(Monitor(cfg, st).run_once())
+        mon = Monitor(cfg, st)
+        if due_only and not mon.is_due(now=now):
+            continue
+        outcomes.append(mon.run_once())
     return outcomes, check_monitors(file, store=st, sinks=sinks)

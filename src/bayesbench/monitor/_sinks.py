@@ -26,6 +26,10 @@ class AlertSink(Protocol):
     def send(self, check: Any) -> bool: ...
 
 
+def _g(x: Any) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
 def alert_text(check: Any) -> str:
     """One line for people: which monitor, metric and run, by how much, and the evidence."""
     d = check.to_dict() if hasattr(check, "to_dict") else dict(check)
@@ -36,7 +40,7 @@ def alert_text(check: Any) -> str:
     ci = "" if lo is None or hi is None else f" (run CI [{lo:+.4g}, {hi:+.4g}])"
     return (f"bayesbench monitor {d.get('monitor')!r}: {d.get('metric')} regression on run {d.get('run_id')}: "
             f"new - baseline = {est_s}{ci}, worse than the margin {d.get('margin')}{unit}; "
-            f"lifetime e-value {d.get('e_value_text', d.get('e_value'))} >= {d.get('threshold_e')} "
+            f"lifetime e-value {d.get('e_value_text', d.get('e_value'))} >= {_g(d.get('threshold_e'))} "
             f"({d.get('multiplicity')}, alpha={d.get('alpha')})")
 
 

@@ -600,7 +600,7 @@ class Store(PostedRuns):
             raise StoreError(f"no monitor named {name!r} in the store; create it with save_monitor() first")
 
     @staticmethod
-    def _monitor_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    def _monitor_row(r: Any) -> dict[str, Any]:
         d = dict(r)
         d["config"] = json.loads(d.pop("config_json"))
         return d
