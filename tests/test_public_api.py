@@ -75,7 +75,7 @@ def _own_doc(obj: Any) -> str:
 def test_the_walk_finds_every_public_package() -> None:
     for expected in ("bayesbench", "bayesbench.benchmarks", "bayesbench.stats", "bayesbench.models",
                      "bayesbench.engine", "bayesbench.execution", "bayesbench.scoring", "bayesbench.store",
-                     "bayesbench.monitor", "bayesbench.builder", "bayesbench.ops"):
+                     "bayesbench.monitor", "bayesbench.builder", "bayesbench.ops", "bayesbench.server"):
         assert expected in PUBLIC_MODULES
     assert not [n for n in PUBLIC_MODULES if "._" in n]
 

@@ -36,6 +36,7 @@ COMMANDS_EPILOG = """commands:
   bayesbench deploy --model A=MODEL@URL --model B=MODEL@URL       deployments side by side (accuracy, speed, cost)
   bayesbench usage RUN_ID --store FILE  latency, throughput and resource use of a stored run
   bayesbench plot RUN_ID --store F  draw a stored run: stopping path, ranking or latency (PNG/SVG)
+  bayesbench serve --store S.sqlite a local dashboard over a results store (http://127.0.0.1:8765)
   bayesbench COMMAND --help         the flags of a command
 
 exit codes: 0 finished (whatever the verdict), 1 internal error, 2 bad input, 3 a model failed after its
@@ -297,6 +298,7 @@ DELEGATED = {
     "deploy": ("bayesbench.ops._cli", "add_deploy_parser", "run_deploy"),
     "usage": ("bayesbench.ops._cli", "add_usage_parser", "run_usage"),
     "plot": ("bayesbench.plots._cli", "add_plot_parser", "run_plot"),
+    "serve": ("bayesbench.server._cli", "add_serve_parser", "run_serve"),
 }
 SUBCOMMANDS = ("replay", "demo", "run", *DELEGATED)
 

@@ -236,6 +236,8 @@ class PairRun:
             scored_by=_scored_by(self.scorer),
             resources=self.ctx.resources() if self.ctx is not None else None,
             stopping_path=self._stopping_path(scale),
+            scores_a=list(self.scores_a),
+            scores_b=list(self.scores_b),
         )
 
     def _run_scores(self) -> dict[str, list[list[float]]] | None:

@@ -140,6 +140,7 @@ async def _race(ctx: RunContext, models: dict[str, Callable[..., Any]], score_fn
         out.run_id = ctx.run_id
         out.scored_by = _scored_by(score_fn)
         out.resources = ctx.resources()
+        out.item_scores = {m: {str(i): float(v) for i, v in by_item.items()} for m, by_item in scores.items()}
         return out
 
     progress = Progress("ranking", limit, enabled=verbose)

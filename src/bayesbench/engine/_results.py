@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,9 @@ class TaskResult:
         """The stopping path as a matplotlib Figure (saved to ``path``, .png or .svg, when given); needs
         ``pip install "bayesbench[plots]"``. See :func:`bayesbench.plots.stopping_path`."""
         return _plot("stopping_path", self, path)
+    # per-item paired scores (aligned with problem_order), for post_results
+    scores_a: list[float] = field(default_factory=list, repr=False)
+    scores_b: list[float] = field(default_factory=list, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -192,6 +196,22 @@ class TaskResult:
             f"P(A>B)={self.p_a_beats_b:.3f} (paired posterior, reported only)"
             + (f"; {self.n_runs} runs per problem, reduced by {self.reduce}" if self.n_runs > 1 else "")
         ) + scored_by_line(self.scored_by) + repeats_line(self.repeats) + usage_lines(self.usage, tasks=(self.name,))
+
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
+        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: the task name). Writes the run, its per-item scores, the stopping path, usage and
+        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
+        """
+        from ..store._post import post_result
+
+        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -372,6 +392,25 @@ class BenchmarkReport:
         lines.append(f"Overall: {self.overall_efficiency:.0%} of problems saved, {self.model_calls} model calls.")
         return "\n".join(lines)
 
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> list[str]:
+        """File this result (one run per task) in a store, or send it to a running ``bayesbench serve``; returns
+        the run ids, in task order.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: each task's name; with ``name``, ``"name/task"``). Writes the run, its per-item scores, the
+        stopping path, usage and resources; posting the same result again (same ``model_name`` and ``name``) files
+        it once; tags accumulate.
+        """
+        from ..store._post import post_result
+
+        return [post_result(r, model_name=model_name, tags=tags, store=store, url=url, token=token,
+                            name=None if name is None else f"{name}/{r.name}") for r in self.task_results]
+
     def to_dict(self) -> dict[str, Any]:
         # keyed by task name in JSON (the CLI's --json), in registration order
         return {
@@ -439,6 +478,8 @@ class RankingResult:
     #: n_runs > 1: per model, mean, clustered SE, between-run and between-problem variance
     repeats: dict[str, Any] | None = field(default=None, repr=False)
     resources: Any = field(default=None, repr=False)
+    #: ``{model: {problem_id: score}}``, for post_results
+    item_scores: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
     @property
     def efficiency(self) -> float:
@@ -473,6 +514,22 @@ class RankingResult:
             + (f", {self.n_runs} runs per problem reduced by {self.reduce}" if self.n_runs > 1 else "")
         )
         return "\n".join(lines) + scored_by_line(self.scored_by) + repeats_line(self.repeats)
+
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
+        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: ``"ranking"``). Writes the run, its per-item scores, the stopping path, usage and
+        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
+        """
+        from ..store._post import post_result
+
+        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -50,6 +50,7 @@ runs = Table(
     Column("summary_json", Text),
     Column("finished", Float),
     Index("ix_runs_name_hash", "name", "config_hash"),
+    Index("ix_runs_created", "created"),  # the dashboard's newest-first pages (fresh stores)
 )
 
 calls = Table(
@@ -150,6 +151,54 @@ resources = Table(
     Column("mean_process_cpu_percent", Float),
     Column("report_json", Text, nullable=False),
     Column("created", Float, nullable=False),
+)
+
+
+# Posted runs (``post_results``): what a run is filed under and what the dashboard shows beside the scores.
+# New tables, not new columns, so ``create_all(checkfirst=True)`` adds them to an older store without a
+# migration; every insert into them is idempotent (re-posting a run writes nothing twice).
+run_meta = Table(
+    "run_meta",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),  # compare | rank | suite
+    Column("model_name", String(255)),  # the model the run is filed under (post_results(model_name=...))
+    Column("models_json", Text, nullable=False),  # the run's models, in the result's order
+    Column("usage_json", Text),
+    Column("resources_json", Text),
+    Column("posted", Float, nullable=False),
+    Index("ix_run_meta_posted", "posted"),
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_id", String(64), nullable=False),
+    Column("tag", String(255), nullable=False),
+    PrimaryKeyConstraint("run_id", "tag"),
+    Index("ix_run_tags_tag", "tag"),
+)
+
+run_models = Table(
+    "run_models",
+    metadata,
+    Column("run_id", String(64), nullable=False),
+    Column("model", String(255), nullable=False),
+    PrimaryKeyConstraint("run_id", "model"),
+    Index("ix_run_models_model", "model"),
+)
+
+run_items = Table(
+    "run_items",
+    metadata,
+    Column("run_id", String(64), nullable=False),
+    Column("problem_id", String(255), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("input", Text),
+    Column("answer", Text),
+    Column("expected", Text),
+    Column("error", Text),
+    PrimaryKeyConstraint("run_id", "problem_id", "model"),
 )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import ConfigError, StoreError, missing_dependency
 from . import _schema as S
+from ._posted import PostedRuns
 
 __all__ = ["Store", "redact_secrets"]
 
@@ -80,7 +81,7 @@ def _to_url(url_or_path: str | os.PathLike[str]) -> str:
     return "sqlite:///" + os.path.abspath(s)
 
 
-class Store:
+class Store(PostedRuns):
     """The results store. ``Store("bayesbench.sqlite")`` or ``Store("postgresql+psycopg://...")``.
 
     Parameters
@@ -93,6 +94,9 @@ class Store:
         SQLite ``PRAGMA synchronous``: ``"NORMAL"`` (default; in WAL mode a committed transaction
         survives a killed process, and may lose the last commits only on power loss) or ``"FULL"``
         (also survives power loss, slower).
+    read_only:
+        Open an existing store for reading only (the dashboard's pages): the database refuses every write
+        (SQLite ``mode=ro``, Postgres ``default_transaction_read_only``). Default False.
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class Store:
         *,
         busy_timeout_s: float = 30.0,
         synchronous: str = "NORMAL",
+        read_only: bool = False,
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ConfigError(f"`synchronous` must be one of 'NORMAL', 'FULL', got {synchronous!r}")
@@ -108,8 +113,12 @@ class Store:
             raise ConfigError(f"`busy_timeout_s` must be a number >= 0, got {busy_timeout_s!r}")
         self.url = _to_url(url_or_path)
         self.is_sqlite = _is_sqlite(self.url)
+        self.read_only = bool(read_only)
         self.engine = self._make_engine(float(busy_timeout_s), synchronous)
-        self._ensure_schema()
+        if self.read_only:
+            self._check_readable()
+        else:
+            self._ensure_schema()
 
     # ------------------------------------------------------------------ plumbing
     def _make_engine(self, busy_timeout_s: float, synchronous: str) -> Engine:
@@ -120,15 +129,28 @@ class Store:
                 raise StoreError(
                     f"the store's directory {parent!r} does not exist; create it first or pass another path"
                 )
-            engine = create_engine(
-                self.url,
-                connect_args={"timeout": busy_timeout_s, "check_same_thread": False, "isolation_level": None},
-            )
+            if self.read_only and not os.path.isfile(path):
+                raise StoreError(f"no store at {path!r} to read; run something with store={path!r} first")
+            if self.read_only:  # a URI (mode=ro) built here, so no character of the path is read as URL syntax
+                import sqlite3
+                from urllib.parse import quote
+
+                uri = f"file:{quote(path)}?mode=ro"
+                from sqlalchemy.pool import QueuePool
+
+                engine = create_engine("sqlite://", poolclass=QueuePool, creator=lambda: sqlite3.connect(
+                    uri, uri=True, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None))
+            else:
+                engine = create_engine(
+                    self.url,
+                    connect_args={"timeout": busy_timeout_s, "check_same_thread": False, "isolation_level": None},
+                )
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
+                if not self.read_only:
+                    cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
                 cur.execute(f"PRAGMA synchronous={synchronous}")
                 cur.execute("PRAGMA foreign_keys=ON")
@@ -144,6 +166,9 @@ class Store:
 
             return engine
         try:
+            if self.read_only and self.url.startswith("postgresql"):  # the server refuses any write in these sessions
+                return create_engine(self.url, pool_pre_ping=True,
+                                     connect_args={"options": "-c default_transaction_read_only=on"})
             return create_engine(self.url, pool_pre_ping=True)
         except ModuleNotFoundError as exc:
             name = exc.name or "the database driver"
@@ -222,6 +247,12 @@ class Store:
             raise StoreError(
                 f"cannot open the store at {self._safe_url()!r}: {getattr(exc, 'orig', exc)}; {self._hint()}"
             ) from exc
+
+    def _check_readable(self) -> None:
+        version = self.schema_version
+        if version > S.SCHEMA_VERSION:
+            raise StoreError(f"the store has schema version {version}, newer than this bayesbench understands "
+                             f"({S.SCHEMA_VERSION}); upgrade bayesbench or use another file")
 
     @property
     def schema_version(self) -> int:
@@ -315,10 +346,16 @@ class Store:
         return out
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        for r in self.runs():
-            if r["id"] == run_id:
-                return r
-        return None
+        with self._read() as conn:
+            row = conn.execute(select(S.runs).where(S.runs.c.id == run_id)).mappings().first()
+        if row is None:
+            return None
+        d = dict(row)
+        d["config"] = json.loads(d.pop("config_json"))
+        d["order"] = json.loads(d.pop("order_json"))
+        s = d.pop("summary_json")
+        d["summary"] = None if s is None else json.loads(s)
+        return d
 
     # ------------------------------------------------------------------ calls and cache
     @staticmethod
