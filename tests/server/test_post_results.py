@@ -41,7 +41,7 @@ def test_a_comparison_is_filed_with_scores_path_usage_and_tags(tmp_path: Path) -
     by_side = {(s["problem_id"], s["model"]): s["score"] for s in rec["scores"]}
     for pid, a, b in zip(result.problem_order, result.scores_a, result.scores_b):
         assert by_side[(str(pid), "model_a")] == a and by_side[(str(pid), "model_b")] == b
-    assert [d["n"] for d in rec["decisions"]] == [p["n"] for p in result.path] and rec["decisions"][-1]["n"] == n
+    assert [d["n"] for d in rec["decisions"]] == result.stopping_path.n and rec["decisions"][-1]["n"] == n
     assert rec["summary"]["winner_name"] == result.winner_name and rec["model_name"] == "m-strong"
     assert rec["usage"]["models"].keys() == {"m-strong", "m-weak"}
     assert store.list_runs(model="m-weak")[1] == 1 and store.list_runs(tag="rerun")[1] == 1

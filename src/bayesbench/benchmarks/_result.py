@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine._results import resources_dict
 from ..errors import missing_dependency
 
 _Z = {0.90: 1.6448536269514722, 0.95: 1.959963984540054, 0.99: 2.5758293035489004}
@@ -189,5 +190,5 @@ class BenchmarkResult:
             "source": self.source,
             "settings": dict(self.settings),
             "repeats": self.repeats,
-            "resources": None if self.resources is None else self.resources.to_dict(),
+            "resources": resources_dict(self.resources),
         }

@@ -87,6 +87,13 @@ class StoppingPath:
         }
 
 
+def resources_dict(resources: Any) -> dict[str, Any] | None:
+    """A result's resource use as a dict: a ResourceReport's ``to_dict()``, or a mapping a caller attached."""
+    if resources is None:
+        return None
+    return resources.to_dict() if hasattr(resources, "to_dict") else dict(resources)
+
+
 def _plot(kind: str, obj: Any, path: Any, **options: Any) -> Any:
     """Draw ``obj`` with :mod:`bayesbench.plots` (imported only now: matplotlib is an optional extra)."""
     from .. import plots
@@ -248,7 +255,7 @@ class TaskResult:
             "reduce": self.reduce,
             "run_scores": self.run_scores,
             "repeats": _finite_tree(self.repeats),
-            "resources": None if self.resources is None else self.resources.to_dict(),
+            "resources": resources_dict(self.resources),
         }
 
 
@@ -564,7 +571,7 @@ class RankingResult:
             "reduce": self.reduce,
             "run_scores": self.run_scores,
             "repeats": _finite_tree(self.repeats),
-            "resources": None if self.resources is None else self.resources.to_dict(),
+            "resources": resources_dict(self.resources),
         }
 
     def to_dataframe(self) -> Any:
