@@ -3,6 +3,7 @@ and rankings, and bayesbench's paired early stopping inside Inspect AI (extra ``
 See docs/integrations.md.
 """
 
+from ._inspect import PairedEarlyStopping, anytime_interval
 from ._logs import common_scores, load_logs
 
-__all__ = ["common_scores", "load_logs"]
+__all__ = ["PairedEarlyStopping", "anytime_interval", "common_scores", "load_logs"]
