@@ -142,3 +142,55 @@ def test_bad_use_is_a_clear_error(tmp_path):
                                        _mock("c", _correct(0.5, 9))], log_dir=str(tmp_path), display="none")
     errors = [log.error.message for log in logs if log.error is not None]
     assert any("compares two models" in e for e in errors)
+
+
+TASK_FILE = '''
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.scorer import match
+from inspect_ai.solver import generate
+
+from bayesbench.integrations import PairedEarlyStopping
+
+
+@task
+def yesno():
+    samples = [Sample(id=i, input=f"question {i}", target="yes") for i in range(60)]
+    return Task(dataset=MemoryDataset(samples), solver=generate(), scorer=match(),
+                early_stopping=PairedEarlyStopping(confidence=0.95))
+'''
+
+
+def test_inspect_eval_cli_with_two_models(tmp_path, fake_server):
+    """`inspect eval task.py --model a,b`: one manager shared by both models' runs, stopping both."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    strong, weak = _correct(0.9, 11), _correct(0.3, 12)
+
+    def answer(request):
+        i = int(request.prompt.rsplit(" ", 1)[-1])
+        right = (strong if request.body["model"] == "strong" else weak)[i]
+        return "yes" if right else "no"
+
+    fake_server.answer = answer
+    (tmp_path / "task.py").write_text(TASK_FILE)
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo / "src"), "OPENAI_API_KEY": "sk-test-not-a-key",
+           "INSPECT_LOG_DIR": str(tmp_path / "logs")}
+    inspect_cli = Path(sys.executable).with_name("inspect")
+    out = subprocess.run([str(inspect_cli), "eval", "task.py", "--model", "openai/strong,openai/weak",
+                          "--model-base-url", fake_server.openai_base_url, "-M", "responses_api=False",
+                          "--max-samples", "2", "--max-tasks", "2", "--max-retries", "0", "--display", "none"],
+                         capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    logs = [read_eval_log(info) for info in list_eval_logs(str(tmp_path / "logs"))]
+    assert sorted(log.eval.model for log in logs) == ["openai/strong", "openai/weak"]
+    for log in logs:  # both runs went on in parallel (--max-tasks 2) and both were stopped
+        meta = log.results.early_stopping.metadata
+        assert meta["verdict"] == "openai/strong better" and meta["n_paired"] < 60
+    assert fake_server.request_count <= 2 * meta["n_paired"] + 8 < 120

@@ -49,16 +49,80 @@ def _active_model_name() -> str:
     return str(model)
 
 
+class _Pairing:
+    """The state one eval's two model runs share: samples scored per model, the test, the decision."""
+
+    def __init__(self, owner: PairedEarlyStopping, order: list[Key], task: str) -> None:
+        from ..engine._settings import engine_config
+        from ..stats import PairedSequentialTest
+
+        self.owner = owner
+        self.order, self.task = order, task
+        self.models: list[str] = []
+        self.scores: dict[str, dict[Key, float]] = {}
+        self.skipped: dict[str, int] = {}
+        self.done: set[str] = set()
+        self.test = PairedSequentialTest(engine_config(owner.settings, len(order)))
+        self.next = 0  # position in the dataset order of the next pair the test has not seen
+        self.stop: Any = None  # the final Decision once the test has decided
+        if owner.reference is not None:
+            self.scores["reference"] = owner._reference_scores(order, task)
+
+    @property
+    def sides(self) -> list[str]:
+        return self.models + (["reference"] if self.owner.reference is not None else [])
+
+    def advance(self) -> None:
+        """Feed the test the next samples both sides have scored, in dataset order, one at a time (a stop is
+        checked after each pair; a sample the reference lacks is passed over)."""
+        if len(self.sides) < 2 or self.stop is not None:
+            return
+        a, b = (self.scores[m] for m in self.sides[:2])
+        while self.next < len(self.order):
+            key = self.order[self.next]
+            if self.owner.reference is not None and key not in b:
+                self.next += 1  # no recorded score for this sample: it cannot be paired
+                continue
+            if key not in a or key not in b:
+                return
+            self.next += 1
+            decision = self.test.update([a[key]], [b[key]])
+            if decision.stopped and self.test.n >= self.owner.settings.min_samples:
+                self.stop = decision
+                return
+
+    def verdict(self) -> str:
+        d = self.stop if self.stop is not None else self.test.decision
+        if d.status in ("A", "B"):
+            return f"{self.sides[0 if d.status == 'A' else 1]} better"
+        return {"EQUIVALENT": "equivalent", "CONTINUE": "undecided"}.get(d.status, d.status.lower())
+
+    def metadata(self) -> dict[str, Any]:
+        d = self.stop if self.stop is not None else self.test.decision
+        return {
+            "verdict": self.verdict(), "stopped": self.stop is not None, "models": self.sides,
+            "confidence": self.owner.settings.confidence, "n_paired": d.n, "dataset_samples": len(self.order),
+            "estimate": d.estimate, "interval": list(d.cs), "log_e_values": dict(d.log_e),
+            "scored": {m: len(self.scores.get(m, {})) for m in self.models}, "skipped": dict(self.skipped),
+        }
+
+
+#: One pairing per (eval run, task): `inspect eval task.py --model a,b` builds the task (and so a manager) once
+#: per model, and both runs of one eval carry the same run id.
+_PAIRINGS: dict[tuple[str, str], _Pairing] = {}
+
+
 class PairedEarlyStopping:
     """Stop an Inspect eval of two models (or one model against a recorded one) as soon as bayesbench's
     paired anytime-valid test decides.
 
     Pass it as ``Task(..., early_stopping=PairedEarlyStopping())`` and run ``inspect eval task.py
-    --model a,b`` (or ``eval(task, model=[a, b])``). The settings are the engine's (docs/engine.md):
-    ``confidence``, ``min_samples`` (pairs before any stop), ``equivalence_margin``, ``rule``; ``scorer``
-    picks the task's scorer (default: the first). ``reference`` replaces the second model by recorded scores:
-    a :class:`~bayesbench.history.RecordedModel` (items ``<task>/<sample id>`` or ``<sample id>``) or a
-    mapping ``{sample id: score}``.
+    --model a,b`` (or ``eval(task, model=[a, b])``); with ``--max-tasks 2`` both runs go on side by side and
+    both stop, otherwise the second run is stopped against the first. The settings are the engine's
+    (docs/engine.md): ``confidence``, ``min_samples`` (pairs before any stop), ``equivalence_margin``,
+    ``rule``; ``scorer`` picks the task's scorer (default: the first). ``reference`` replaces the second model
+    by recorded scores: a :class:`~bayesbench.history.RecordedModel` (items ``<task>/<sample id>`` or
+    ``<sample id>``) or a mapping ``{sample id: score}``.
     """
 
     def __init__(self, *, confidence: float = 0.95, min_samples: int = 10, equivalence_margin: float | None = None,
@@ -73,89 +137,72 @@ class PairedEarlyStopping:
             raise ConfigError(f"`rule` must be 'anytime' or 'full_benchmark' for early stopping, got {rule!r}")
         self.scorer = scorer
         self.reference = reference
-        self._order: list[Key] = []
-        self._models: list[str] = []
-        self._scores: dict[str, dict[Key, float]] = {}
-        self._task = ""
-        self._test: Any = None
-        self._next = 0  # position in the dataset order of the next pair the test has not seen
-        self._skipped: dict[str, int] = {}
-        self._stop: Any = None  # the final Decision once the test has decided
+        self._pairing: _Pairing | None = None
 
     # ------------------------------------------------------------------ Inspect's EarlyStopping protocol
     async def start_task(self, task: Any, samples: list[Any], epochs: int) -> str:
-        from ..engine._settings import engine_config
-        from ..stats import PairedSequentialTest
-
         model = str(task.model)
         order = [(s.id, e) for e in range(1, epochs + 1) for s in samples]
-        if self._models and order != self._order:
+        key = (str(task.run_id), str(task.task))
+        pairing = _PAIRINGS.get(key)
+        if pairing is None:
+            pairing = _PAIRINGS[key] = _Pairing(self, order, str(task.task))
+        elif pairing.owner.settings != self.settings or pairing.owner.scorer != self.scorer:
+            raise ConfigError(f"the PairedEarlyStopping of {model!r} has other settings than the one of "
+                              f"{pairing.models[0]!r} in the same eval: give both runs the same settings")
+        if order != pairing.order:
             raise ConfigError(f"PairedEarlyStopping got a different sample list for {model!r} than for "
-                              f"{self._models[0]!r}: the models must run the same task and dataset")
-        if model in self._models:
-            raise ConfigError(f"PairedEarlyStopping is already running model {model!r}: use a new instance per eval")
-        limit = 1 if self.reference is not None else 2
-        if len(self._models) >= limit:
+                              f"{pairing.models[0]!r}: the models must run the same task and dataset")
+        if model in pairing.models:
+            raise ConfigError(f"PairedEarlyStopping is already running model {model!r} in this eval")
+        limit = 1 if pairing.owner.reference is not None else 2
+        if len(pairing.models) >= limit:
             raise ConfigError(f"PairedEarlyStopping compares two models; it was started for {model!r} after "
-                              f"{', '.join(map(repr, self._models))}" + (" and a reference" if limit == 1 else ""))
-        if not self._models:
-            self._order, self._task = order, str(task.task)
-            self._test = PairedSequentialTest(engine_config(self.settings, len(order)))
-            if self.reference is not None:
-                self._scores["reference"] = self._reference_scores(order)
-        self._models.append(model)
-        self._scores[model] = {}
-        self._skipped[model] = 0
+                              f"{', '.join(map(repr, pairing.models))}" + (" and a reference" if limit == 1 else ""))
+        pairing.models.append(model)
+        pairing.scores[model] = {}
+        pairing.skipped[model] = 0
+        self._pairing = pairing
         return "bayesbench"
 
     async def schedule_sample(self, id: str | int, epoch: int) -> Any:
-        if self._stop is None:
+        pairing = self._pairing
+        if pairing is None or pairing.stop is None:
             return None
         from inspect_ai.util import EarlyStop
 
         model = _active_model_name()
-        self._skipped[model] = self._skipped.get(model, 0) + 1
-        d = self._stop
-        return EarlyStop(id=id, epoch=epoch, reason=f"bayesbench: {self._verdict()} after {d.n} paired samples",
+        pairing.skipped[model] = pairing.skipped.get(model, 0) + 1
+        d = pairing.stop
+        return EarlyStop(id=id, epoch=epoch, reason=f"bayesbench: {pairing.verdict()} after {d.n} paired samples",
                          metadata={"n_paired": d.n, "status": d.status})
 
     async def complete_sample(self, id: str | int, epoch: int, scores: dict[str, Any]) -> None:
+        pairing = self._pairing
+        if pairing is None:
+            raise ConfigError("PairedEarlyStopping.complete_sample was called before start_task")
         model = _active_model_name()
-        where = f"{self._task} sample {id} (epoch {epoch}) of {model}"
-        self._scores.setdefault(model, {})[(id, epoch)] = _score_value(scores, self.scorer, where)
-        self._advance()
+        where = f"{pairing.task} sample {id} (epoch {epoch}) of {model}"
+        pairing.scores.setdefault(model, {})[(id, epoch)] = _score_value(scores, self.scorer, where)
+        pairing.advance()
 
     async def complete_task(self) -> dict[str, Any]:
-        return self.metadata()
+        pairing = self._pairing
+        if pairing is None:
+            return {}
+        pairing.done.add(_active_model_name())
+        if pairing.done >= set(pairing.models):  # every run of this eval is over: forget the pairing
+            for key, value in list(_PAIRINGS.items()):
+                if value is pairing:
+                    del _PAIRINGS[key]
+        return pairing.metadata()
 
-    # ------------------------------------------------------------------ the rule
-    def _sides(self) -> tuple[dict[Key, float], dict[Key, float]] | None:
-        names = self._models + (["reference"] if self.reference is not None else [])
-        if len(names) < 2:
-            return None
-        return self._scores[names[0]], self._scores[names[1]]
+    def metadata(self) -> dict[str, Any]:
+        """What is written to the eval log: the verdict, the interval for mean(A) - mean(B), the e-values,
+        and per model the samples scored and skipped."""
+        return {} if self._pairing is None else self._pairing.metadata()
 
-    def _advance(self) -> None:
-        """Feed the test the next samples both sides have scored, in dataset order, one at a time (a stop is
-        checked after each pair; a sample the reference lacks is passed over)."""
-        sides = self._sides()
-        if sides is None or self._stop is not None:
-            return
-        a, b = sides
-        while self._next < len(self._order):
-            key = self._order[self._next]
-            if self.reference is not None and key not in b:
-                self._next += 1  # no recorded score for this sample: it cannot be paired
-                continue
-            if key not in a or key not in b:
-                return
-            self._next += 1
-            decision = self._test.update([a[key]], [b[key]])
-            if decision.stopped and self._test.n >= self.settings.min_samples:
-                self._stop = decision
-                return
-
-    def _reference_scores(self, order: list[Key]) -> dict[Key, float]:
+    def _reference_scores(self, order: list[Key], task: str) -> dict[Key, float]:
         ref = self.reference
         out: dict[Key, float] = {}
         for key in order:
@@ -164,43 +211,16 @@ class PairedEarlyStopping:
                 if sid in ref:
                     out[key] = float(ref[sid])
                 continue
-            for item in (f"{self._task}/{sid}", str(sid)):
+            for item in (f"{task}/{sid}", str(sid)):
                 try:
                     out[key] = float(ref.score(item))
                     break
                 except (DatasetError, KeyError):
                     continue
         if not out:
-            raise DatasetError(f"the reference has no score for any sample of {self._task!r} (looked up as "
-                               f"'{self._task}/<id>' and '<id>'); is it the same dataset?")
+            raise DatasetError(f"the reference has no score for any sample of {task!r} (looked up as "
+                               f"'{task}/<id>' and '<id>'); is it the same dataset?")
         return out
-
-    def _verdict(self) -> str:
-        d = self._stop if self._stop is not None else (self._test.decision if self._test is not None else None)
-        if d is None:
-            return "not started"
-        names = self._models + (["reference"] if self.reference is not None else [])
-        if d.status == "A":
-            return f"{names[0]} better"
-        if d.status == "B":
-            return f"{names[1]} better"
-        return {"EQUIVALENT": "equivalent", "CONTINUE": "undecided"}.get(d.status, d.status.lower())
-
-    def metadata(self) -> dict[str, Any]:
-        """What is written to the eval log: the verdict, the interval for mean(A) - mean(B), the e-values,
-        and per model the samples scored and skipped."""
-        d = self._stop if self._stop is not None else (self._test.decision if self._test is not None else None)
-        names = self._models + (["reference"] if self.reference is not None else [])
-        return {
-            "verdict": self._verdict(), "stopped": self._stop is not None,
-            "models": names, "confidence": self.settings.confidence,
-            "n_paired": 0 if d is None else d.n, "dataset_samples": len(self._order),
-            "estimate": None if d is None else d.estimate,
-            "interval": None if d is None else list(d.cs),
-            "log_e_values": {} if d is None else dict(d.log_e),
-            "scored": {m: len(self._scores.get(m, {})) for m in self._models},
-            "skipped": dict(self._skipped),
-        }
 
 
 def anytime_interval(*, confidence: float = 0.95) -> Any:
