@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,29 +27,54 @@ REPLAY_DEFAULTS = {"seed": 0, "batch_size": 1}
 
 
 @with_settings_signature(ranking=False, live=False, positional=False, defaults=REPLAY_DEFAULTS)
-def compare(scores_a: Sequence[float], scores_b: Sequence[float], *,
+def compare(scores_a: Sequence[float] | str | os.PathLike[str], scores_b: Sequence[float] | str | os.PathLike[str], *,
             names: tuple[str, str] = ("model_a", "model_b"), **options: Unpack[RunOptions]) -> TaskResult:
     """Replay two models' recorded per-problem scores through the sequential engine.
 
     Takes the run settings that apply without model calls (docs/engine.md). The problems are visited in a
     seeded random order; the result says when the engine would have stopped and what it would have concluded.
+    ``scores_a``/``scores_b`` may also be paths to each model's harness logs (lm-eval ``--log_samples``
+    output, Inspect logs): the models are then paired on the items both scored, named as the logs name them
+    (docs/integrations.md).
     """
+    if _is_path(scores_a) or _is_path(scores_b):
+        from .integrations._logs import common_scores, load_logs, one_model
+
+        if not (_is_path(scores_a) and _is_path(scores_b)):
+            raise ConfigError("pass two score sequences, or the logs of both models (two paths), not one of each")
+        bank_a, bank_b = load_logs(scores_a), load_logs(scores_b)  # type: ignore[arg-type]
+        logged = (one_model(bank_a, scores_a), one_model(bank_b, scores_b))
+        paired, _ = common_scores(bank_a.join(bank_b, how="outer"), logged)
+        scores_a, scores_b = paired[logged[0]], paired[logged[1]]
+        if names == ("model_a", "model_b"):
+            names = logged
     settings = RunSettings.build("compare", (), options, live=False, defaults=REPLAY_DEFAULTS)
     return replay_pair(scores_a, scores_b, settings, settings.posteriors, name=f"{names[0]} vs {names[1]}",
                        model_a_name=names[0], model_b_name=names[1])
 
 
 @with_settings_signature(ranking=True, live=False, positional=False, defaults={**REPLAY_DEFAULTS, **RANKER_DEFAULTS})
-def rank(scores: Mapping[str, Sequence[float]], **options: Unpack[RunOptions]) -> RankingResult:
+def rank(scores: Mapping[str, Sequence[float]] | str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+         **options: Unpack[RunOptions]) -> RankingResult:
     """Race recorded models (``{name: per-problem scores}``) and return the established ranking.
 
     Takes the run settings that apply without model calls (docs/engine.md; ``min_samples`` defaults to 5).
+    ``scores`` may also be harness logs (a path, or a list of paths: lm-eval ``--log_samples`` output, Inspect
+    logs): every model in them is ranked on the items all of them scored (docs/integrations.md).
     """
+    if _is_path(scores) or (isinstance(scores, (list, tuple)) and scores and all(_is_path(p) for p in scores)):
+        from .integrations._logs import common_scores, load_logs
+
+        scores, _ = common_scores(load_logs(*(scores if isinstance(scores, (list, tuple)) else [scores])))
     if not isinstance(scores, Mapping):
-        raise DatasetError("`scores` must be a mapping {model name: per-problem scores}")
+        raise DatasetError("`scores` must be a mapping {model name: per-problem scores}, or paths to harness logs")
     settings = RunSettings.build("rank", (), options, ranking=True, live=False,
                                  defaults={**REPLAY_DEFAULTS, **RANKER_DEFAULTS})
     return replay_rank(dict(scores), settings, settings.posteriors)
+
+
+def _is_path(x: Any) -> bool:
+    return isinstance(x, (str, os.PathLike))
 
 
 def _is_posterior(x: Any) -> bool:

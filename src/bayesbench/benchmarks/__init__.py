@@ -1,4 +1,4 @@
-"""Standard benchmark suites: MMLU, HellaSwag, DROP, BIG-Bench Hard, HumanEval and GSM8K.
+"""Standard benchmark suites: MMLU, HellaSwag, DROP, BIG-Bench Hard, HumanEval, GSM8K and TruthfulQA.
 
 Each suite loads its data (``data_dir``, else an installed data package, else the Hugging Face hub: the ladder
 the :class:`Benchmark` base runs for all of them), builds the usual prompts with seeded subsets and few-shot
@@ -17,6 +17,7 @@ from ._hellaswag import HellaSwag, HellaSwagTask
 from ._humaneval import HumanEval
 from ._mmlu import MMLU, MMLUTask
 from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
+from ._truthfulqa import TruthfulQA
 
 __all__ = [
     "Benchmark",
@@ -35,6 +36,7 @@ __all__ = [
     "PackageFile",
     "PredictionRecord",
     "ScoreEstimate",
+    "TruthfulQA",
     "compare_models",
     "vendored_tasks",
 ]

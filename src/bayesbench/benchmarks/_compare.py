@@ -83,7 +83,8 @@ def _prompt_caller(model: Any, name: str) -> Any:
 
 
 def _by_likelihood(benchmark: Benchmark, *models: Any) -> bool:
-    """HellaSwag compares by log-likelihood (acc_norm) when asked to, or by default when both models can."""
+    """Likelihood suites (HellaSwag, TruthfulQA) compare by log-likelihood when asked to, or by default when both
+    models can."""
     if not hasattr(benchmark, "choice_model"):
         return False
     mode = getattr(benchmark, "scoring", "generate")
@@ -140,9 +141,11 @@ def compare_models(
         n_runs=n_runs, reduce=reduce, on_error="zero", retry=RetryPolicy(max_attempts=max_retries + 1, backoff_base=0.2, backoff_max=5.0),
     )
     problems = benchmark.problems()
-    callers = [_prompt_caller(m, n) for m, n in ((model1, model1_name), (model2, model2_name))]
-    if _by_likelihood(benchmark, model1, model2):
-        callers = [benchmark.choice_model(m, n) for m, n in ((model1, model1_name), (model2, model2_name))]
+    pairs = ((model1, model1_name), (model2, model2_name))
+    if _by_likelihood(benchmark, model1, model2):  # a model that only scores need not generate
+        callers = [benchmark.choice_model(m, n) for m, n in pairs]
+    else:
+        callers = [_prompt_caller(m, n) for m, n in pairs]
     task = engine.compare(
         model_a=callers[0],
         model_b=callers[1],

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .._validate import one_of
-from ..errors import ConfigError, DatasetError, ModelError
-from ._base import Benchmark, Calls, LoadedData, Problem, Record, resolve_model
+from ..errors import DatasetError
+from ._base import Benchmark, LoadedData, Problem, Record
 from ._data import PackageFile, dir_rows, split_files
+from ._likelihood import LikelihoodSuite, argmax, norm_choice
 from ._result import PredictionRecord, ScoreEstimate
 
 LETTERS = "ABCD"
@@ -81,58 +81,7 @@ def _convert(rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
     return out
 
 
-def _logprob(value: Any) -> float:
-    """A summed log-probability from a float, an object with ``.logprob`` (the llama.cpp adapter's
-    ``LoglikelihoodResult``) or an lm-eval style ``(logprob, is_greedy)`` pair."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    logprob = getattr(value, "logprob", None)
-    if logprob is None and isinstance(value, (tuple, list)) and value:
-        logprob = value[0]
-    if isinstance(logprob, (int, float)) and not isinstance(logprob, bool):
-        return float(logprob)
-    raise ModelError(
-        f"loglikelihood must return one summed log-probability per continuation (a float, an object with "
-        f".logprob, or a (logprob, is_greedy) pair), got {value!r}"
-    )
-
-
-def norm_choice(lls: list[float], continuations: list[str]) -> int:
-    """acc_norm's pick: the ending with the highest log-likelihood per UTF-8 byte."""
-    scores = [v / max(1, len(c.encode("utf-8"))) for v, c in zip(lls, continuations)]
-    return max(range(len(scores)), key=scores.__getitem__)
-
-
-class LikelihoodChoice:
-    """A model as ``callable(problem) -> letter``: the ending it finds most likely (acc_norm).
-
-    What :meth:`HellaSwag.choice_model` returns, so the sequential engine can compare local models
-    by log-likelihood. Carries a ``cache_key`` so the response cache tells models apart.
-    """
-
-    def __init__(self, model: Any, name: str) -> None:
-        self.model = model
-        self.model_name = name
-
-    def cache_key(self) -> str:
-        inner = getattr(self.model, "cache_key", None)
-        inner = inner() if callable(inner) else inner
-        return f"hellaswag-acc_norm|{inner or self.model_name}"
-
-    def __call__(self, problem: Problem) -> Any:
-        from ..models import Completion
-
-        results = self.model.loglikelihood(problem["ll_context"], problem["ll_continuations"])
-        lls = [_logprob(x) for x in results]
-        if len(lls) != len(problem["ll_continuations"]):
-            raise ModelError(f"loglikelihood returned {len(lls)} values for {len(problem['ll_continuations'])} "
-                             "continuations; it must return one per continuation")
-        tokens = sum(int(getattr(x, "n_tokens", 0) or 0) for x in results) or None
-        letter = LETTERS[norm_choice(lls, problem["ll_continuations"])]
-        return Completion(letter, input_tokens=tokens, output_tokens=0 if tokens else None, model=self.model_name)
-
-
-class HellaSwag(Benchmark):
+class HellaSwag(LikelihoodSuite, Benchmark):
     """HellaSwag validation items, tasks by activity label, up to 10 shots.
 
     Two scorings (``scoring=``): ``"generate"`` asks for the letter of the right ending (any API model);
@@ -176,15 +125,18 @@ class HellaSwag(Benchmark):
         self._everything: list[Record] | None = None
         self._position: dict[int, int] = {}
 
-    def choice_model(self, model: Any, name: str | None = None) -> LikelihoodChoice:
-        """``model`` (with ``loglikelihood(context, continuations)``) as a callable answering this
-        suite's problems with the letter of its acc_norm choice, for the sequential engine."""
-        if not callable(getattr(model, "loglikelihood", None)):
-            raise ConfigError(
-                f"{type(model).__name__} has no loglikelihood(context, continuations); use a local model such as "
-                "bayesbench.adapters.llamacpp.llamacpp_model(...), or compare generatively"
-            )
-        return LikelihoodChoice(model, name or getattr(model, "model", None) or type(model).__name__)
+    likelihood_metric = "acc_norm"
+
+    def pick(self, lls: list[float], continuations: list[str]) -> int:
+        return norm_choice(lls, continuations)
+
+    def score_likelihoods(self, problem: Problem, lls: list[float]) -> tuple[str, float, dict[str, Any]]:
+        gold = problem["reference"]["label"]
+        norm = norm_choice(lls, problem["ll_continuations"])
+        return LETTERS[norm], float(norm == gold), {"acc": float(argmax(lls) == gold)}
+
+    def _failed_details(self) -> dict[str, Any]:
+        return {"acc": 0.0}
 
     def _text_key(self, record: Record) -> str:
         return record["ctx"]
@@ -244,6 +196,7 @@ class HellaSwag(Benchmark):
             for p in problems:
                 shots = [by_id[i] for i in p["shot_ids"]]
                 p["ll_context"], p["ll_continuations"] = self._ll_prompt(p["reference"], shots)
+                p["ll_all_continuations"], p["ll_letters"] = p["ll_continuations"], list(LETTERS)
         return self._problems  # type: ignore[return-value]
 
     def _record_id(self, task: str, record: Record, index: int) -> str:
@@ -257,51 +210,8 @@ class HellaSwag(Benchmark):
 
         return float(multiple_choice_score(str(response), problem["expected_output"], letters=LETTERS))
 
-    # ------------------------------------------------------------- evaluation
-    async def _run(
-        self, model: Any, model_name: str | None, problems: list[Problem], calls: Calls
-    ) -> tuple[list[PredictionRecord], str]:
-        ll = getattr(model, "loglikelihood", None)
-        mode = self.scoring
-        if mode == "auto":
-            mode = "loglikelihood" if callable(ll) else "generate"
-        if mode == "loglikelihood" and not callable(ll):
-            raise ConfigError(
-                "`scoring='loglikelihood'` needs a model with loglikelihood(context, continuations) -> list[float] "
-                f"(e.g. the llama.cpp adapter); {type(model).__name__} has none. Use scoring='generate'"
-            )
-        self.scoring_used = mode
-        self.primary_metric = "acc_norm" if mode == "loglikelihood" else "accuracy"
-        if mode == "generate":
-            return await super()._run(model, model_name, problems, calls)
-        _, name = resolve_model(model, model_name)
-        # One log-likelihood call per problem (batch_size applies to generation only).
-        answers = await asyncio.gather(*(
-            calls.executor.call(name, ll, p["ll_context"], p["ll_continuations"], problem_id=p["id"])
-            for p in problems
-        ))
-        out = []
-        for p, call in zip(problems, answers):
-            if call.error is not None:
-                out.append(self._record(p, None, 0.0, error=f"{call.error_type}: {call.error}", acc=0.0))
-                continue
-            lls = [_logprob(x) for x in call.response]
-            if len(lls) != len(p["ll_continuations"]):
-                raise ModelError(
-                    f"loglikelihood returned {len(lls)} values for {len(p['ll_continuations'])} continuations; "
-                    "it must return one summed log-probability per continuation"
-                )
-            gold = p["reference"]["label"]
-            raw = max(range(len(lls)), key=lls.__getitem__)
-            norm = norm_choice(lls, p["ll_continuations"])
-            out.append(self._record(p, LETTERS[norm], float(norm == gold), acc=float(raw == gold),
-                                    loglikelihoods=lls))
-        return out, name
-
     def _extra_metrics(self, records: list[PredictionRecord]) -> dict[str, ScoreEstimate]:
-        if self.scoring_used == "loglikelihood":
-            return {"acc": ScoreEstimate.from_scores([r.details.get("acc", 0.0) for r in records])}
-        return {}
+        return self._likelihood_metrics(records, ("acc",))
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "scoring": self.scoring_used or self.scoring}
