@@ -68,8 +68,12 @@ def _token_ok(header: str | None, token: str) -> bool:
     return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
 
 
-def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[str] | None = None) -> Any:
+def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[str] | None = None,
+               annotate: Any = None) -> Any:
     """The dashboard's ASGI app over ``store`` (a SQLite path or a database URL).
+
+    ``annotate``: an annotation round (``bayesbench.builder.AnnotationProject`` or its SQLite path) whose
+    labelling pages are served under ``/annotate`` (docs/builder.md).
 
     ``token``: the bearer token ``POST /api/runs`` requires (None: posting is disabled, 403).
     ``allowed_hosts``: accepted ``Host`` headers (``bayesbench serve`` passes the loopback names when it binds
@@ -254,4 +258,8 @@ def create_app(store: Any, *, token: str | None = None, allowed_hosts: Sequence[
             return JSONResponse({"error": mask_text(str(exc))}, status_code=400)
         return JSONResponse({"id": run_id, "url": f"/runs/{run_id}"}, status_code=201)
 
+    if annotate is not None:
+        from ..builder._annotate_app import annotation_router
+
+        app.include_router(annotation_router(annotate), prefix="/annotate")
     return app

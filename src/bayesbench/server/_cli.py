@@ -27,6 +27,8 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="bearer token that POST /api/runs requires (default: env BAYESBENCH_TOKEN; none: no posting)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a non-loopback --host (needs a token)")
+    p.add_argument("--annotate", metavar="ROUND.sqlite", default=None,
+                   help="also serve this annotation round's labelling pages under /annotate (bayesbench build annotate)")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"),
                    help="uvicorn's log level (default warning)")
     return p
@@ -37,5 +39,5 @@ def run_serve(args: argparse.Namespace) -> int:
 
     print(f"bayesbench: serving {args.store} on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
     serve(args.store, host=args.host, port=args.port, token=args.token, allow_remote=args.allow_remote,
-          log_level=args.log_level)
+          log_level=args.log_level, annotate=args.annotate)
     return 0

@@ -40,12 +40,14 @@ def check_bind(host: str, token: str | None, allow_remote: bool) -> list[str] | 
 
 
 def serve(store: Any = "bayesbench.sqlite", *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          token: str | None = None, allow_remote: bool = False, log_level: str = "warning") -> None:
+          token: str | None = None, allow_remote: bool = False, log_level: str = "warning",
+          annotate: Any = None) -> None:
     """Serve the dashboard over ``store`` until interrupted (blocking).
 
     ``host`` defaults to 127.0.0.1; any other address needs ``allow_remote=True`` and a ``token``.
     ``token`` (default: the ``BAYESBENCH_TOKEN`` environment variable) is what ``POST /api/runs`` requires;
-    without one, posting is disabled and the pages are read-only as always.
+    without one, posting is disabled and the pages are read-only as always. ``annotate``: an annotation round's
+    SQLite file whose labelling pages are served under ``/annotate``.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"`port` must be an integer in [0, 65535], got {port!r}")
@@ -57,5 +59,5 @@ def serve(store: Any = "bayesbench.sqlite", *, host: str = DEFAULT_HOST, port: i
         raise missing_dependency("uvicorn", "serve", "The dashboard (bayesbench serve)") from None
     from ._app import create_app
 
-    app = create_app(store, token=token, allowed_hosts=allowed)
+    app = create_app(store, token=token, allowed_hosts=allowed, annotate=annotate)
     uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
