@@ -4,11 +4,16 @@ Protocol (issue 8): hold out 20 % of the models (seeded), fit the factor model o
 budgets 25, 50, 100, 200 estimate every held-out model's bank-wide mean with 20 seeds; report MAE,
 mean CI width, coverage of the bank-wide mean and the ESS gain (MSE of the uniform sample mean / MSE
 of the method, same budget) for the active method (asymptotic and anytime intervals), the IRT
-baseline and the uniform sample mean; plus the time of fit + one 100-question estimate.
+baseline and the uniform sample mean.
 
-    python perf/history_estimate.py [--models 40] [--seeds 20] [--fit-cache /tmp/fit.npz] [--ranks 4,8,16]
+First, in the same run, the fit itself: the configuration before the speed-up (the previous loss code,
+the BLAS library's own thread count) against the current default (in-place loss, one BLAS thread),
+each with the same CV grid: fit time, one 100-question estimate, held-out entry accuracy and log-loss,
+the chosen rank / penalty and the gain at budget 100 on a few held-out models; times as a ratio.
 
---models limits the held-out models evaluated (all 397 for the full protocol: --models 0).
+    python perf/history_estimate.py [--models 40] [--seeds 20] [--full] [--no-old] [--fit-cache /tmp/fit.npz]
+
+--models limits the held-out models evaluated; --full evaluates all 397 (about an hour of CPU).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import time
 
 import numpy as np
 
-from bayesbench.history import ItemBank, load_fit
+from bayesbench.history import ItemBank, _factor, fit_bank, load_fit
 
 
 def _data_dir() -> str:
@@ -46,14 +51,99 @@ def load_bank() -> ItemBank:
     return ItemBank.from_csv(*paths)
 
 
+def _loss_grad_before(theta, H, M, n_obs, K, lam):
+    """The loss + gradient as it was before the speed-up (commit 16a3b43), for the OLD row of the table."""
+    nm, ni = H.shape
+    U = theta[: nm * K].reshape(nm, K)
+    V = theta[nm * K: nm * K + ni * K].reshape(ni, K)
+    b = theta[nm * K + ni * K:]
+    U32, V32 = U.astype(np.float32), V.astype(np.float32)
+    L = U32 @ V32.T + b.astype(np.float32)
+    E = np.exp(-np.abs(L))
+    D = 1.0 + E
+    sp = np.maximum(L, 0.0) + np.log(D)
+    P = np.where(L >= 0, 1.0, E) / D
+    term = sp - H * L
+    R = P - H
+    if M is not None:
+        term *= M
+        R *= M
+    loss = float(term.sum(dtype=np.float64)) / n_obs + 0.5 * lam * (np.sum(U * U) + np.sum(V * V)) / n_obs
+    R /= n_obs
+    gU = (R @ V32).astype(np.float64) + lam * U / n_obs
+    gV = (R.T @ U32).astype(np.float64) + lam * V / n_obs
+    gb = R.sum(axis=0, dtype=np.float64)
+    return loss, np.concatenate([gU.ravel(), gV.ravel(), gb])
+
+
+def _quick_gain(fit, bank, models, seeds, budget=100):
+    """(gain vs the without-replacement uniform mean, asymptotic coverage) at one budget on a few models."""
+    errs, cover, exact = [], [], []
+    for k, name in enumerate(models):
+        row = bank.row(name)
+        theta = float(np.mean(row))
+        N = len(row)
+        exact.append(theta * (1 - theta) / budget * (N - budget) / (N - 1))
+        for seed in range(1000 * k, 1000 * k + seeds):
+            e = fit.estimate(lambda j, row=row: row[j], budget=budget, seed=seed)
+            errs.append(e.mean - theta)
+            cover.append(e.ci[0] <= theta <= e.ci[1])
+    return float(np.mean(exact) / np.mean(np.square(errs))), float(np.mean(cover))
+
+
+def compare_fits(train, bank, test_models, ranks, penalties, n_models, n_seeds, with_old):
+    """The fit table: OLD (previous loss, library BLAS threads) vs NEW (the default), same data and grid."""
+    configs = []
+    if with_old:
+        configs.append(("old: previous loss, BLAS threads default", dict(threads=None), _loss_grad_before))
+    configs.append(("new: default (in-place loss, 1 BLAS thread)", {}, None))
+    rows, fits = [], []
+    row0 = bank.row(test_models[0])
+    for label, kw, loss in configs:
+        saved = _factor._loss_grad
+        if loss is not None:
+            _factor._loss_grad = loss
+        try:
+            t0 = time.perf_counter()
+            fit = fit_bank(train, ranks=ranks, penalties=penalties, seed=0, **kw)
+            fit_s = time.perf_counter() - t0
+        finally:
+            _factor._loss_grad = saved
+        t1 = time.perf_counter()
+        fit.estimate(lambda j: row0[j], budget=100, seed=0)
+        est_s = time.perf_counter() - t1
+        gain, cov = _quick_gain(fit, bank, test_models[:n_models], n_seeds)
+        rows.append((label, fit_s, est_s, fit, gain, cov))
+        fits.append(fit)
+        sys.stdout.flush()
+    print(f"fit on {train.n_models} models x {train.n_items} items, CV over ranks {ranks} x penalties {penalties}; "
+          f"gain/coverage at budget 100 on {n_models} held-out models x {n_seeds} seeds (asymptotic interval)")
+    print(f"{'configuration':<46} {'fit s':>7} {'est s':>6} {'total s':>8} {'rank':>4} {'pen':>4} "
+          f"{'acc':>6} {'logloss':>7} {'gain100':>7} {'cover':>6}")
+    for label, fit_s, est_s, fit, gain, cov in rows:
+        print(f"{label:<46} {fit_s:7.1f} {est_s:6.2f} {fit_s + est_s:8.1f} {fit.rank:>4} {fit.penalty:>4g} "
+              f"{fit.heldout_accuracy:6.4f} {fit.heldout_log_loss:7.4f} {gain:7.2f} {cov:6.3f}")
+    if len(rows) == 2:
+        (_, f0, e0, a, g0, _), (_, f1, e1, b, g1, _) = rows
+        dp = float(np.max(np.abs(a.predict() - b.predict())))
+        print(f"old / new: fit time {f0 / f1:.1f}x, fit + estimate {(f0 + e0) / (f1 + e1):.1f}x; held-out accuracy "
+              f"{b.heldout_accuracy - a.heldout_accuracy:+.4f}, gain {g1 - g0:+.2f}; "
+              f"max |prior-mean prediction difference| {dp:.4f}")
+    return fits[-1], rows[-1][1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", type=int, default=40, help="held-out models to evaluate (0 = all)")
+    ap.add_argument("--full", action="store_true", help="the issue's full protocol: every held-out model")
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--budgets", default="25,50,100,200")
-    ap.add_argument("--fit-cache", default=None, help="npz to load the fit from / save it to")
+    ap.add_argument("--fit-cache", default=None, help="npz to load the fit from / save it to (skips the fit table)")
     ap.add_argument("--ranks", default="16,32")
     ap.add_argument("--penalties", default="3,10")
+    ap.add_argument("--no-old", action="store_true", help="skip the OLD fit configuration (slow) in the fit table")
+    ap.add_argument("--compare-models", type=int, default=20, help="held-out models for the fit table's gain")
+    ap.add_argument("--compare-seeds", type=int, default=10)
     args = ap.parse_args()
     bank = load_bank()
     rng = np.random.default_rng(0)
@@ -61,31 +151,21 @@ def main() -> None:
     n_test = bank.n_models // 5
     test_models = [bank.models[i] for i in perm[:n_test]]
     train = bank.filter(models=[bank.models[i] for i in perm[n_test:]])
-    t0 = time.perf_counter()
+    ranks = tuple(int(x) for x in args.ranks.split(","))
+    penalties = tuple(float(x) for x in args.penalties.split(","))
     if args.fit_cache and os.path.exists(args.fit_cache):
         fit = load_fit(args.fit_cache)
-        fit_s = float(fit.cv.get("fit_seconds", float("nan")))
+        print(f"fit loaded from {args.fit_cache}: rank {fit.rank}, penalty {fit.penalty:g}, held-out entry "
+              f"accuracy {fit.heldout_accuracy:.4f} (fitted in {fit.cv.get('fit_seconds', float('nan')):.1f} s)")
     else:
-        fit = train.fit(
-            ranks=[int(x) for x in args.ranks.split(",")],
-            penalties=[float(x) for x in args.penalties.split(",")],
-            seed=0,
-        )
-        fit_s = time.perf_counter() - t0
+        fit, _ = compare_fits(train, bank, test_models, ranks, penalties, args.compare_models, args.compare_seeds,
+                              not args.no_old)
         if args.fit_cache:
             fit.save(args.fit_cache)
-    print(
-        f"bank {bank.n_models} x {bank.n_items}; fit on {train.n_models} models: rank {fit.rank}, penalty "
-        f"{fit.penalty:g}, held-out entry accuracy {fit.heldout_accuracy:.3f}, log-loss {fit.heldout_log_loss:.3f}, "
-        f"{fit_s:.1f} s (CV over ranks {args.ranks} x penalties {args.penalties})"
-    )
-    row0 = bank.row(test_models[0])
-    t1 = time.perf_counter()
-    fit.estimate(lambda j: row0[j], budget=100, seed=0)
-    est_s = time.perf_counter() - t1
-    print(f"one 100-question estimate: {est_s:.2f} s; fit + estimate {fit_s + est_s:.1f} s")
+    sys.stdout.flush()
 
-    evald = test_models if args.models == 0 else test_models[: args.models]
+    evald = test_models if args.full or args.models == 0 else test_models[: args.models]
+    t_proto = time.process_time()
     budgets = [int(b) for b in args.budgets.split(",")]
     methods = ("active/asymptotic", "active/anytime", "irt", "uniform/wilson", "uniform/anytime")
     print(f"\n{len(evald)} held-out models x {args.seeds} seeds (IRT: fixed anchors, 1 run per model)")
@@ -154,6 +234,8 @@ def main() -> None:
                 f"{anym} {mse_u / mse:6.2f} {mse_iid / mse:6.2f} {np.mean(r['calls']):6.1f}"
             )
         sys.stdout.flush()
+    print(f"protocol: {len(evald)} held-out models x {args.seeds} seeds x {len(budgets)} budgets in "
+          f"{time.process_time() - t_proto:.0f} s of CPU")
 
 
 if __name__ == "__main__":
