@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--no-old", action="store_true", help="skip the OLD fit configuration (slow) in the fit table")
     ap.add_argument("--compare-models", type=int, default=20, help="held-out models for the fit table's gain")
     ap.add_argument("--compare-seeds", type=int, default=10)
+    ap.add_argument("--report-every", type=int, default=0, help="print the table after every this many models")
     args = ap.parse_args()
     bank = load_bank()
     rng = np.random.default_rng(0)
@@ -165,77 +166,69 @@ def main() -> None:
     sys.stdout.flush()
 
     evald = test_models if args.full or args.models == 0 else test_models[: args.models]
-    t_proto = time.process_time()
     budgets = [int(b) for b in args.budgets.split(",")]
-    methods = ("active/asymptotic", "active/anytime", "irt", "uniform/wilson", "uniform/anytime")
-    print(f"\n{len(evald)} held-out models x {args.seeds} seeds (IRT: fixed anchors, 1 run per model)")
+    run_protocol(fit, bank, evald, budgets, args.seeds, args.report_every)
+
+
+METHODS = ("active/asymptotic", "active/anytime", "irt", "uniform/wilson", "uniform/anytime")
+
+
+def _add(r, e, theta, trace=False):
+    r["err"].append(e.mean - theta)
+    r["w"].append(e.width)
+    r["cov"].append(e.ci[0] <= theta <= e.ci[1])
+    r["calls"].append(e.n_calls)
+    if trace:
+        r["any"].append(any(not (lo <= theta <= hi) for _, _, lo, hi in e.trace))
+
+
+def _table(res, exact, budgets, n_models, seeds, cpu):
+    print(f"\n{n_models} held-out models x {seeds} seeds (IRT: fixed anchors, 1 run per model); {cpu:.0f} s of CPU")
     print("gain = exact MSE of the uniform sample mean (without replacement | with replacement) / MSE of the row")
-    print(
-        f"{'budget':>6} {'method':<18} {'MAE':>7} {'width':>7} {'cover':>7} {'miss@any':>8} "
-        f"{'gain':>6} {'g_iid':>6} {'calls':>6}"
-    )
+    print(f"{'budget':>6} {'method':<18} {'MAE':>7} {'width':>7} {'cover':>7} {'miss@any':>8} "
+          f"{'gain':>6} {'g_iid':>6} {'calls':>6}")
     for B in budgets:
-        res: dict[str, dict[str, list]] = {m: {"err": [], "w": [], "cov": [], "any": [], "calls": []} for m in methods}
-        anchors = None
-        from bayesbench.history._baselines import anchor_items
-
-        anchors = anchor_items(fit, B)
-        exact_u, exact_iid = [], []
-        for k, name in enumerate(evald):
-            row = bank.row(name)
-            theta = float(np.mean(row))
-            def f(j, row=row):
-                return row[j]
-
-            N = len(row)
-            var = theta * (1 - theta)  # the exact MSE of the uniform sample mean, without / with replacement
-            exact_u.append(var / B * (N - B) / (N - 1))
-            exact_iid.append(var / B)
-            for seed in range(1000 * k, 1000 * k + args.seeds):  # distinct draws for every model
-                e = fit.estimate(f, budget=B, seed=seed, ci="asymptotic")
-                r = res["active/asymptotic"]
-                r["err"].append(e.mean - theta)
-                r["w"].append(e.width)
-                r["cov"].append(e.ci[0] <= theta <= e.ci[1])
-                r["calls"].append(e.n_calls)
-                e = fit.estimate(f, budget=B, seed=seed, ci="anytime")
-                r = res["active/anytime"]
-                r["err"].append(e.mean - theta)
-                r["w"].append(e.width)
-                r["cov"].append(e.ci[0] <= theta <= e.ci[1])
-                r["any"].append(any(not (lo <= theta <= hi) for _, _, lo, hi in e.trace))
-                r["calls"].append(e.n_calls)
-                u = fit.estimate_uniform(f, budget=B, seed=seed)
-                r = res["uniform/wilson"]
-                r["err"].append(u.mean - theta)
-                r["w"].append(u.width)
-                r["cov"].append(u.ci[0] <= theta <= u.ci[1])
-                r["calls"].append(u.n_calls)
-                ua = fit.estimate_uniform(f, budget=B, seed=seed, ci="anytime")
-                r = res["uniform/anytime"]
-                r["err"].append(ua.mean - theta)
-                r["w"].append(ua.width)
-                r["cov"].append(ua.ci[0] <= theta <= ua.ci[1])
-                r["calls"].append(ua.n_calls)
-            ir = fit.estimate_irt(f, budget=B, anchors=anchors)
-            r = res["irt"]
-            r["err"].append(ir.mean - theta)
-            r["w"].append(ir.width)
-            r["cov"].append(ir.ci[0] <= theta <= ir.ci[1])
-            r["calls"].append(ir.n_calls)
-        mse_u, mse_iid = np.mean(exact_u), np.mean(exact_iid)
-        for m in methods:
-            r = res[m]
+        mse_u, mse_iid = np.mean(exact[B]["wor"]), np.mean(exact[B]["iid"])
+        for m in METHODS:
+            r = res[B][m]
             err = np.asarray(r["err"])
             mse = np.mean(err**2)
             anym = f"{np.mean(r['any']):8.3f}" if r["any"] else f"{'':8}"
-            print(
-                f"{B:>6} {m:<18} {np.mean(np.abs(err)):7.4f} {np.mean(r['w']):7.4f} {np.mean(r['cov']):7.3f} "
-                f"{anym} {mse_u / mse:6.2f} {mse_iid / mse:6.2f} {np.mean(r['calls']):6.1f}"
-            )
-        sys.stdout.flush()
-    print(f"protocol: {len(evald)} held-out models x {args.seeds} seeds x {len(budgets)} budgets in "
-          f"{time.process_time() - t_proto:.0f} s of CPU")
+            print(f"{B:>6} {m:<18} {np.mean(np.abs(err)):7.4f} {np.mean(r['w']):7.4f} {np.mean(r['cov']):7.3f} "
+                  f"{anym} {mse_u / mse:6.2f} {mse_iid / mse:6.2f} {np.mean(r['calls']):6.1f}")
+    sys.stdout.flush()
+
+
+def run_protocol(fit, bank, models, budgets, seeds, report_every=0):
+    """Every model x seed x budget; the table at the end (and every ``report_every`` models)."""
+    from bayesbench.history._baselines import anchor_items
+
+    t0 = time.process_time()
+    anchors = {B: anchor_items(fit, B) for B in budgets}
+    res = {B: {m: {"err": [], "w": [], "cov": [], "any": [], "calls": []} for m in METHODS} for B in budgets}
+    exact = {B: {"wor": [], "iid": []} for B in budgets}
+    for k, name in enumerate(models):
+        row = bank.row(name)
+        theta = float(np.mean(row))
+        N = len(row)
+
+        def f(j, row=row):
+            return row[j]
+
+        for B in budgets:
+            var = theta * (1 - theta)  # the exact MSE of the uniform sample mean, without / with replacement
+            exact[B]["wor"].append(var / B * (N - B) / (N - 1))
+            exact[B]["iid"].append(var / B)
+            r = res[B]
+            for seed in range(1000 * k, 1000 * k + seeds):  # distinct draws for every model
+                _add(r["active/asymptotic"], fit.estimate(f, budget=B, seed=seed, ci="asymptotic"), theta)
+                _add(r["active/anytime"], fit.estimate(f, budget=B, seed=seed, ci="anytime"), theta, trace=True)
+                _add(r["uniform/wilson"], fit.estimate_uniform(f, budget=B, seed=seed), theta)
+                _add(r["uniform/anytime"], fit.estimate_uniform(f, budget=B, seed=seed, ci="anytime"), theta)
+            _add(r["irt"], fit.estimate_irt(f, budget=B, anchors=anchors[B]), theta)
+        if report_every and (k + 1) % report_every == 0 and k + 1 < len(models):
+            _table(res, exact, budgets, k + 1, seeds, time.process_time() - t0)
+    _table(res, exact, budgets, len(models), seeds, time.process_time() - t0)
 
 
 if __name__ == "__main__":
