@@ -226,7 +226,7 @@ def _check_bank(bank: Any, ranks: Sequence[int]) -> tuple[int, ...]:
 
 def fit_bank(bank: Any, *, ranks: Sequence[int] = DEFAULT_RANKS, penalties: Sequence[float] = DEFAULT_PENALTIES,
              holdout: float = 0.1, seed: int = 0, maxiter: int = 300, cv_maxiter: int | None = 150,
-             one_se: bool = True, tol: float = 2.2e-9, cv_tol: float | None = None,
+             one_se: bool = True, tol: float = 2.2e-9, cv_tol: float | None = 1e-6,
              threads: int | None = 1) -> FactorFit:
     """Fit the factor model, choosing ``rank`` and ``penalty`` by seeded hold-out cross-validation.
 
@@ -236,8 +236,9 @@ def fit_bank(bank: Any, *, ranks: Sequence[int] = DEFAULT_RANKS, penalties: Sequ
     held-out accuracy). The search fits stop after ``cv_maxiter`` L-BFGS iterations (enough to rank the
     candidates); the final refit, warm-started from the chosen one, runs up to ``maxiter``.
 
-    ``tol`` is L-BFGS's relative loss-decrease tolerance (scipy's default), ``cv_tol`` an optional looser one
-    for the search fits only (e.g. 1e-5: the candidates' held-out ranking settles long before convergence).
+    ``tol`` is L-BFGS's relative loss-decrease tolerance (scipy's default) of the final refit, ``cv_tol`` a
+    looser one for the search fits (the candidates' held-out ranking settles long before convergence; on the
+    Open LLM Leaderboard bank 1e-6 halves the fit time and picks the same model; ``None``: ``tol``).
     ``threads`` caps the BLAS threads during the fit (default 1: the matrix products are small, and extra
     threads only contend on a busy machine -- 20x slower under load here); ``None`` keeps the library's own.
     """
