@@ -22,8 +22,8 @@ from ._sim import factor_bank
 def _reference(theta, H, M, n_obs, K, lam):
     nm, ni = H.shape
     U = theta[: nm * K].reshape(nm, K)
-    V = theta[nm * K: nm * K + ni * K].reshape(ni, K)
-    b = theta[nm * K + ni * K:]
+    V = theta[nm * K : nm * K + ni * K].reshape(ni, K)
+    b = theta[nm * K + ni * K :]
     L = U @ V.T + b
     Mf = np.ones_like(H) if M is None else M
     loss = np.sum(Mf * (np.logaddexp(0.0, L) - H * L)) / n_obs + 0.5 * lam * (np.sum(U**2) + np.sum(V**2)) / n_obs
@@ -47,8 +47,10 @@ def test_fast_loss_matches_the_reference_and_finite_differences(masked):
     for k in rng.choice(theta.size, 8, replace=False):  # central differences of the reference loss
         e = np.zeros_like(theta)
         e[k] = 1e-5
-        fd = (_reference(theta + e, H.astype(float), None if M is None else M.astype(float), n_obs, K, lam)[0]
-              - _reference(theta - e, H.astype(float), None if M is None else M.astype(float), n_obs, K, lam)[0]) / 2e-5
+        fd = (
+            _reference(theta + e, H.astype(float), None if M is None else M.astype(float), n_obs, K, lam)[0]
+            - _reference(theta - e, H.astype(float), None if M is None else M.astype(float), n_obs, K, lam)[0]
+        ) / 2e-5
         assert g[k] == pytest.approx(fd, rel=1e-3, abs=1e-7)
 
 
@@ -56,8 +58,9 @@ def test_fast_fit_matches_the_exhaustive_fit():
     bank, _ = factor_bank(n_models=300, n_items=120, rank=3, seed=5)
     fast = fit_bank(bank, ranks=(2, 3, 6), penalties=(1.0, 10.0), seed=0)
     tol = fit_bank(bank, ranks=(2, 3, 6), penalties=(1.0, 10.0), seed=0, cv_tol=1e-5)
-    slow = fit_bank(bank, ranks=(2, 3, 6), penalties=(1.0, 10.0), seed=0, threads=None, maxiter=3000,
-                    cv_maxiter=None, tol=1e-12)
+    slow = fit_bank(
+        bank, ranks=(2, 3, 6), penalties=(1.0, 10.0), seed=0, threads=None, maxiter=3000, cv_maxiter=None, tol=1e-12
+    )
     for f in (fast, tol):
         assert (f.rank, f.penalty) == (slow.rank, slow.penalty)
         assert abs(f.heldout_accuracy - slow.heldout_accuracy) <= 0.01
@@ -68,10 +71,12 @@ def test_fast_fit_matches_the_exhaustive_fit():
 
 @pytest.mark.parametrize(
     "kw, match",
-    [({"threads": 0}, "`threads` must be a positive integer or None"),
-     ({"threads": 1.5}, "`threads`"),
-     ({"tol": 0.0}, r"`tol` must be in \(0, 1\)"),
-     ({"cv_tol": 2.0}, r"`cv_tol` must be in \(0, 1\)")],
+    [
+        ({"threads": 0}, "`threads` must be a positive integer or None"),
+        ({"threads": 1.5}, "`threads`"),
+        ({"tol": 0.0}, r"`tol` must be in \(0, 1\)"),
+        ({"cv_tol": 2.0}, r"`cv_tol` must be in \(0, 1\)"),
+    ],
 )
 def test_bad_fit_options(kw, match):
     bank, _ = factor_bank(n_models=40, n_items=20, rank=2, seed=0)
