@@ -33,6 +33,7 @@ class BettingCS:
         self._lp = np.zeros(grid)  # log capital betting on "mean > m"
         self._lm = np.zeros(grid)  # log capital betting on "mean < m"
         self._alive = np.ones(grid, dtype=bool)
+        self._i0, self._i1 = 0, grid  # the window [i0, i1) holding every surviving m
         self._log_thr = math.log(1.0 / alpha)
         self._prior_var = prior_var
         self._sq = 0.0
@@ -49,16 +50,26 @@ class BettingCS:
         if not (lo - 1e-9 <= x <= hi + 1e-9):
             raise AssertionError(f"term {x} outside its predictable bounds [{lo}, {hi}]")
         lam = self._bet()
-        m = self.m
+        # only the window from the first to the last surviving m is updated: a rejected m stays rejected
+        # (the running intersection), so its capital is never looked at again
+        w = slice(self._i0, self._i1)
+        m = self.m[w]
         with np.errstate(divide="ignore"):
             cap_p = np.where(m > lo, _C / np.maximum(m - lo, 1e-300), np.inf)
             cap_m = np.where(hi > m, _C / np.maximum(hi - m, 1e-300), np.inf)
         lp = np.minimum(lam, cap_p)
         lm = np.minimum(lam, cap_m)
-        self._lp += np.log1p(lp * (x - m))
-        self._lm += np.log1p(-lm * (x - m))
-        logk = np.logaddexp(self._lp, self._lm) - math.log(2.0)
-        self._alive &= logk < self._log_thr
+        d = x - m
+        self._lp[w] += np.log1p(lp * d)
+        self._lm[w] += np.log1p(-lm * d)
+        logk = np.logaddexp(self._lp[w], self._lm[w]) - math.log(2.0)
+        alive = self._alive[w]
+        alive &= logk < self._log_thr
+        idx = np.flatnonzero(alive)
+        if idx.size:
+            self._i0, self._i1 = self._i0 + int(idx[0]), self._i0 + int(idx[-1]) + 1
+        else:
+            self._i1 = self._i0
         # variance of x for the next bet: squared deviation from the running mean before x
         mu_prev = self._sum / self.t if self.t else x
         self._sq += (x - mu_prev) ** 2
@@ -67,11 +78,10 @@ class BettingCS:
 
     @property
     def interval(self) -> tuple[float, float]:
-        idx = np.flatnonzero(self._alive)
-        if idx.size == 0:  # every m rejected (probability <= alpha): report the last running mean
+        if self._i1 <= self._i0:  # every m rejected (probability <= alpha): report the last running mean
             mu = min(1.0, max(0.0, self._sum / max(self.t, 1)))
             return (mu, mu)
-        return (max(0.0, self.m[idx[0]] - self._step), min(1.0, self.m[idx[-1]] + self._step))
+        return (max(0.0, self.m[self._i0] - self._step), min(1.0, self.m[self._i1 - 1] + self._step))
 
 
 @functools.lru_cache(maxsize=32)
