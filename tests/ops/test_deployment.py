@@ -46,9 +46,13 @@ def test_two_apis_side_by_side_with_their_costs(fake_server):
     # the engine's verdict from the real run: the API is right on every problem, the other never
     assert report.comparison.winner_name == "api" and "api is more accurate" in report.verdict
     assert api["accuracy"] == 1.0 and local["accuracy"] == 0.0
-    # the interval is the Jeffreys interval (the engine's Beta(1/2, 1/2) posterior) over the problems used
+    # the interval is Wilson's over the problems used: it contains the accuracy shown (the engine's Jeffreys
+    # posterior interval would end below 1.0 for an all-correct model)
     n = report.comparison.problems_tested
-    assert (api["accuracy_low"], api["accuracy_high"]) == pytest.approx(stats.beta.ppf([0.025, 0.975], n + 0.5, 0.5))
+    ref = stats.binomtest(n, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert (api["accuracy_low"], api["accuracy_high"]) == pytest.approx((ref.low, ref.high))
+    assert api["accuracy_low"] <= api["accuracy"] <= api["accuracy_high"]
+    assert local["accuracy_low"] <= local["accuracy"] <= local["accuracy_high"]
     assert report.problems_used < len(PROBLEMS)  # it stopped early
     # latency: each answer took at least the server's latency
     assert api["latency_p50_s"] >= 0.02 and local["latency_p50_s"] >= 0.08
@@ -161,28 +165,22 @@ def test_deploy_cli_against_two_fake_apis(fake_server, capsys):
     assert bad.returncode == 2 and "--model" in bad.stderr
 
 
-def test_plot_hands_the_models_to_the_plots_cost_accuracy(monkeypatch):
-    """The figure itself is bayesbench.plots' (tested there); here: what .plot() hands it, and the error
-    without it. The plots module is replaced by a recorder, not the report under test."""
+def test_plot_draws_the_cost_accuracy_figure(tmp_path, monkeypatch):
+    """.plot() draws bayesbench.plots' cost-vs-accuracy figure from the report's models: a real PNG with one
+    point per deployment, labelled with their names; without the plots extra, the install line."""
     import sys
-    import types
 
     from bayesbench.errors import MissingDependencyError
 
+    from bayesbench.ops import CostModel
+
     report = compare_deployments({"a": lambda p: p["answer"], "b": lambda p: "0"}, dataset=PROBLEMS, score_fn=score,
-                                 seed=0)
-    seen = {}
-    fake = types.ModuleType("bayesbench.plots")
-
-    def cost_accuracy(models, **kwargs):
-        seen.update(models=models, kwargs=kwargs)
-        return "figure"
-
-    fake.cost_accuracy = cost_accuracy
-    monkeypatch.setitem(sys.modules, "bayesbench.plots", fake)
-    assert report.plot(path="x.png") == "figure"
-    assert seen["models"] == report.to_dict()["models"] and seen["kwargs"] == {"path": "x.png"}
-    assert all(set(ENTRY_KEYS) <= set(m) for m in seen["models"])
-    monkeypatch.setitem(sys.modules, "bayesbench.plots", None)  # not installed
+                                 seed=0, cost_models={"a": CostModel(hourly_usd=2.0), "b": CostModel(hourly_usd=0.5)})
+    out = tmp_path / "deploy.png"
+    fig = report.plot(path=out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 1000
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"a", "b"} <= texts, texts
+    monkeypatch.setitem(sys.modules, "bayesbench.plots", None)  # the extra not installed
     with pytest.raises(MissingDependencyError, match=r"bayesbench\[plots\]"):
         report.plot()

@@ -111,6 +111,19 @@ class DeploymentReport:
         return cost_accuracy(self.to_dict()["models"], **kwargs)
 
 
+def _accuracy_interval(mean: float | None, n: int, posterior: Any, level: float) -> tuple[float | None, float | None]:
+    """The interval shown next to the accuracy (the sample mean): Wilson for 0/1 scores, which always contains the
+    mean (the posterior's credible interval need not: all-correct gives [0.86, 0.99997] around 1.0), else the
+    posterior's interval."""
+    k = None if mean is None or not n else mean * n
+    if k is not None and abs(k - round(k)) < 1e-9:
+        from ..stats import wilson_interval
+
+        iv = wilson_interval(int(round(k)), n, level=level)
+        return iv.low, iv.high
+    return _interval(posterior, level)
+
+
 def _interval(posterior: Any, level: float) -> tuple[float | None, float | None]:
     try:
         lo, hi = posterior.credible_interval(level)
@@ -242,7 +255,7 @@ def _entries(result: Any, labels: list[str], confidence: float, latency: Any, se
         used = result.problems_tested
         for label, mean, post in ((labels[0], result.mean_a, result.posterior_a),
                                   (labels[1], result.mean_b, result.posterior_b)):
-            accuracy[label] = (_finite(mean), *_interval(post, confidence))
+            accuracy[label] = (_finite(mean), *_accuracy_interval(_finite(mean), used, post, confidence))
         if result.winner_name is not None:
             verdict = f"{result.winner_name} is more accurate (certified at {confidence:.0%}, {result.stop_reason})"
         elif result.status == "EQUIVALENT":
