@@ -16,7 +16,7 @@ import pytest
 
 from bayesbench import BayesianBenchmark
 from bayesbench.engine._loop import shuffled_order
-from bayesbench.execution import RayExecutor, ray_actor_model
+from bayesbench.execution import RayExecutor, RetryPolicy, ray_actor_model
 from bayesbench.store import Store
 from tests.execution._ray_cluster import ray_cluster  # noqa: F401 - the shared cluster fixture (used by name)
 from tests.execution._ray_models import FAST, PROBLEMS, N, answer, decision, exact
@@ -122,3 +122,25 @@ def test_an_actor_that_stays_dead_is_an_error_not_an_answer(tmp_path):
     assert record.response is None and record.attempts == FAST.max_attempts  # Ray's error is retryable
     assert "Actor" in record.error_type  # ActorDiedError / ActorUnavailableError, classified, then retried
     assert record.cache_key and store.get_cached(record.cache_key) is None  # nothing cached
+
+
+def sleeps(seconds: float, problem: dict) -> str:
+    time.sleep(seconds)
+    return "late"
+
+
+def test_a_call_past_its_deadline_is_a_timeout_and_its_task_is_cancelled():
+    import ray
+
+    async def main():
+        with RayExecutor(timeout=1.0, retry=RetryPolicy(max_attempts=1)) as ex:
+            t0 = time.monotonic()
+            record = await ex.call("slow", functools.partial(sleeps, 60.0), {"id": 0})
+            return record, time.monotonic() - t0
+
+    record, elapsed = asyncio.run(main())
+    assert record.response is None and "timed out" in record.error and elapsed < 10
+    deadline = time.monotonic() + 30  # Ray frees the cancelled task's CPU (the test cluster has 2)
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ray.available_resources().get("CPU", 0) == 2
