@@ -129,3 +129,20 @@ def test_a_cached_call_never_reaches_ray(tmp_path):
     second = BayesianBenchmark(seed=5, store=str(db), execution="ray").compare(a, b, exact, PROBLEMS)
     assert log.read_text().splitlines() == made  # every answer came from the store, no task was sent
     assert decision(second) == decision(first)
+
+
+def test_the_drivers_concurrency_limit_holds_across_the_cluster(fake_server):
+    fake_server.latency_s = 0.1
+    hosted = ray_actor_model(functools.partial(openai_model, "m", base_url=fake_server.openai_base_url,
+                                               api_key="sk-x", max_tokens=4), num_cpus=0.25, max_concurrency=16)
+
+    async def main():
+        with RayExecutor(max_concurrency=3) as ex:
+            return await asyncio.gather(*(ex.call("m", hosted, {"question": f"q{i}"}) for i in range(18)))
+
+    try:
+        records = asyncio.run(main())
+    finally:
+        hosted.shutdown()
+    assert all(r.ok for r in records) and len(fake_server.api_requests()) == 18
+    assert fake_server.max_seen_in_flight == 3  # the actor could take 16 at once; the driver sends 3
