@@ -78,8 +78,13 @@ def _answer(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     return result
 
 
-async def await_ref(ref: Any, timeout: float | None) -> Any:
+async def await_ref(ref: Any, timeout: float | None, *, kill_on_timeout: bool = False) -> Any:
     """Await a Ray ``ObjectRef`` on this loop, within ``timeout`` seconds (then the task is cancelled).
+
+    ``kill_on_timeout``: a task past its deadline is cancelled with ``force=True``, which ends its worker
+    process (Ray starts another): Ray's polite cancel cannot interrupt a blocking call such as a sleep or a
+    C extension, and the abandoned call would hold its CPU until it ended. An actor's call is cancelled
+    politely (only if it has not started: killing the actor would unload its model).
 
     An exception the model raised comes back as itself (not Ray's wrapper), so the error classifier
     sees what the model said; a dead worker or actor surfaces as Ray's error (retryable)."""
@@ -89,8 +94,8 @@ async def await_ref(ref: Any, timeout: float | None) -> Any:
         return await (asyncio.wait_for(fut, timeout) if timeout else fut)
     except asyncio.TimeoutError:
         try:
-            ray.cancel(ref)
-        except Exception:  # an actor task cannot always be cancelled; its late answer is ignored
+            ray.cancel(ref, force=kill_on_timeout)
+        except Exception:  # already finished, or not cancellable: its late answer is ignored
             pass
         raise
     except ray.exceptions.RayTaskError as exc:
@@ -135,7 +140,9 @@ class RayExecutor(Executor):
     init_options:
         Extra keyword arguments of ``ray.init`` (e.g. ``{"num_cpus": 4}``), when this executor starts Ray.
 
-    A model hosted in an actor (:func:`ray_actor_model`) is called on its actor, not in a task. The
+    A task still running at its deadline (``timeout``) is cancelled and its worker process ended (Ray
+    starts another), so an abandoned call never holds its CPU. A model hosted in an actor
+    (:func:`ray_actor_model`) is called on its actor, not in a task. The
     model function is sent to the cluster once (``ray.put``) and must be picklable; a model holding an
     open client or a loaded model should be hosted with :func:`ray_actor_model` instead.
     """
@@ -197,7 +204,7 @@ class RayExecutor(Executor):
         if _hosted(fn):  # already remote: its async call awaits its actor
             return await super()._invoke_once(fn, args, pool)
         task = self._remote()
-        return await await_ref(task.remote(self._ship(fn), args), self.timeout)
+        return await await_ref(task.remote(self._ship(fn), args), self.timeout, kill_on_timeout=True)
 
     def close(self) -> None:
         """Drop the shipped functions (Ray frees them), then close as :class:`Executor` does. Ray stays
