@@ -57,7 +57,7 @@ class RunContext:
         executor: Any = None,
         models: Sequence[Any] = (),
     ) -> None:
-        from ..execution import Executor, RayExecutor
+        from ..execution import Executor
 
         if isinstance(executor, str):  # executor="ray": shorthand of the setting execution="ray"
             settings = settings.replace(execution=executor)
@@ -79,7 +79,11 @@ class RunContext:
         self.settings = settings
         self._own_executor = executor is None
         if executor is None:
-            kind_of_executor = RayExecutor if settings.execution == "ray" else Executor
+            kind_of_executor: type[Executor] = Executor
+            if settings.execution == "ray":
+                from ..execution._ray import RayExecutor
+
+                kind_of_executor = RayExecutor
             executor = kind_of_executor(max_concurrency=settings.max_concurrency, retry=settings.retry,
                                         timeout=settings.timeout, seed=settings.seed or 0, store=store)
         if self.journal is not None:
