@@ -146,3 +146,39 @@ def test_the_drivers_concurrency_limit_holds_across_the_cluster(fake_server):
         hosted.shutdown()
     assert all(r.ok for r in records) and len(fake_server.api_requests()) == 18
     assert fake_server.max_seen_in_flight == 3  # the actor could take 16 at once; the driver sends 3
+
+
+def test_ranking_over_function_models_is_identical_to_the_in_process_run():
+    def ranker(execution):
+        r = BayesianRanker(seed=3, execution=execution)
+        for name in ("strong", "middle", "weak"):
+            r.add_model(name, functools.partial(answer, name))
+        r.evaluate(exact)
+        return r
+
+    local, on_ray = ranker("local").rank(PROBLEMS), ranker("ray").rank(PROBLEMS)
+    assert decision(on_ray) == decision(local)
+    assert [m.name for m in on_ray.ranking] == ["strong", "middle", "weak"]
+
+
+def ask_over_http(base_url: str, model: str, problem: dict) -> str:
+    """A picklable function model: one chat completion with httpx, made in the Ray worker."""
+    import httpx
+
+    r = httpx.post(f"{base_url}/chat/completions", timeout=20, headers={"Authorization": "Bearer sk-x"},
+                   json={"model": model, "messages": [{"role": "user", "content": problem["question"]}]})
+    r.raise_for_status()  # a 4xx/5xx reaches the classifier as httpx's error, with its status
+    return r.json()["choices"][0]["message"]["content"]
+
+
+def test_comparison_over_the_fake_server_from_ray_tasks_is_identical(fake_server):
+    fake_server.answer = fake_answer
+    a = functools.partial(ask_over_http, fake_server.openai_base_url, "strong")
+    b = functools.partial(ask_over_http, fake_server.openai_base_url, "middle")
+    local = BayesianBenchmark(seed=7).compare(a, b, exact, PROBLEMS)
+    asked = len(fake_server.api_requests())
+    fake_server.add_fault(status=503, times=2)  # two transient failures on Ray: retried by the executor
+    on_ray = BayesianBenchmark(seed=7, execution="ray", retry=FAST).compare(a, b, exact, PROBLEMS)
+    assert decision(on_ray) == decision(local)
+    assert len(fake_server.api_requests()) == 2 * asked + 2
+    assert on_ray.usage["models"]["model_a"]["retries"] + on_ray.usage["models"]["model_b"]["retries"] == 2
