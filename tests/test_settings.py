@@ -50,6 +50,7 @@ CHANGED = {
     "on_error": "zero",
     "retry": RetryPolicy(max_attempts=2),
     "timeout": 9.0,
+    "execution": "ray",
     "score_range": (0.0, 2.0),
     "goal": "top1",
     # a bank CSV (what --history takes); an ItemBank or a HistoryMixture work the same way

@@ -59,6 +59,9 @@ class RunContext:
     ) -> None:
         from ..execution import Executor
 
+        if isinstance(executor, str):  # executor="ray": shorthand of the setting execution="ray"
+            settings = settings.replace(execution=executor)
+            executor = None
         store = open_store(store)
         if executor is not None and store is None:
             store = getattr(executor, "store", None)
@@ -76,8 +79,13 @@ class RunContext:
         self.settings = settings
         self._own_executor = executor is None
         if executor is None:
-            executor = Executor(max_concurrency=settings.max_concurrency, retry=settings.retry, timeout=settings.timeout,
-                                seed=settings.seed or 0, store=store)
+            kind_of_executor: type[Executor] = Executor
+            if settings.execution == "ray":
+                from ..execution._ray import RayExecutor
+
+                kind_of_executor = RayExecutor
+            executor = kind_of_executor(max_concurrency=settings.max_concurrency, retry=settings.retry,
+                                        timeout=settings.timeout, seed=settings.seed or 0, store=store)
         if self.journal is not None:
             executor.run_id = self.journal.run_id
         self.executor = executor

@@ -26,6 +26,7 @@ RANK_RULES = tuple(r for r in RULES if r != "posterior")
 ON_ERROR = ("raise", "zero")
 GOALS = ("rank", "top1")
 REDUCE = ("mean", "majority")  # and "pass@K" (check_reduce)
+EXECUTIONS = ("local", "ray")
 # The settings the original bayesbench took positionally, in its order: BayesianBenchmark(0.95, 0.85, 3, BetaPosterior).
 POSITIONAL = ("confidence", "skip_threshold", "min_samples", "posterior_factory")
 
@@ -90,6 +91,10 @@ class RunSettings:
                                          live=True, recorded=False)
     timeout: float | None = _setting(DEFAULT_TIMEOUT_S, "per-call wall-clock deadline in seconds (None: no deadline)",
                                      flag={"type": float}, live=True, recorded=False)
+    execution: str = _setting(
+        "local", "where model calls run: local (threads in this process) or ray (Ray tasks on the cluster "
+        "RAY_ADDRESS names, else a new local one; needs bayesbench[ray]); the store, cache, limits and "
+        "retries stay in this process either way", flag={"choices": EXECUTIONS}, live=True, recorded=False)
     score_range: tuple[float, float] = _setting(
         (0.0, 1.0), "a-priori (low, high) bounds of the scores, never observed min/max",
         flag={"type": float, "nargs": 2, "metavar": ("LOW", "HIGH")})
@@ -128,6 +133,7 @@ class RunSettings:
         one_of("rule", self.rule, RULES)
         one_of("on_error", self.on_error, ON_ERROR)
         one_of("goal", self.goal, GOALS)
+        one_of("execution", self.execution, EXECUTIONS)
         if self.equivalence_margin is not None:
             in_open_interval("equivalence_margin", self.equivalence_margin, 0.0, 1.0)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
@@ -289,6 +295,7 @@ class RunOptions(TypedDict, total=False):
     on_error: str
     retry: RetryPolicy | None
     timeout: float | None
+    execution: str
     score_range: tuple[float, float]
     goal: str
     history: Any
