@@ -186,12 +186,9 @@ class Toxicity(Benchmark):
         fn = self.classifier()
         try:
             return checked_scores(fn(texts), len(texts))
-        except Exception:
+        except Exception as exc:  # any classifier failure is an error of that item, never "non-toxic"
             if len(texts) == 1:
-                try:
-                    return checked_scores(fn(texts), 1)
-                except Exception as exc:  # any classifier failure is an error of that item, never "non-toxic"
-                    return [f"{type(exc).__name__}: {exc}"]
+                return [f"{type(exc).__name__}: {exc}"]
             return [self.classify([t])[0] for t in texts]
 
     def score(self, problem: Problem, response: Any) -> float:
@@ -244,7 +241,8 @@ class Toxicity(Benchmark):
 
     def _settings(self) -> dict[str, Any]:
         spec = self._classifier_spec
-        label = spec if isinstance(spec, str) else getattr(spec, "name", None) or type(spec).__name__
+        label = spec if isinstance(spec, str) else (getattr(spec, "name", None) or getattr(spec, "__name__", None)
+                                                    or type(spec).__name__)
         return {**super()._settings(), "classifier": label, "threshold": self.threshold,
                 "n_samples": self.n_samples, "challenging_only": self.challenging_only,
                 "errors": "left out of the rates (counted in n_errors)"}
