@@ -124,6 +124,8 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         Toxicity(prompts=["a"], classifier="perspective")
     with pytest.raises(ConfigError, match="prompts"):
         Toxicity(prompts="just one string", classifier=word_classifier)
+    with pytest.raises(ConfigError, match="not both"):
+        Toxicity(prompts=["a"], data_dir=PROMPTS, classifier=word_classifier)
     with pytest.raises(DatasetError, match="RealToxicityPrompts row"):
         Toxicity(prompts=[{"text": "no prompt key"}], classifier=word_classifier)
     (tmp_path / "other.txt").write_text("nothing")

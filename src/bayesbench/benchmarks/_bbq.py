@@ -139,8 +139,10 @@ class BBQ(LikelihoodSuite, Benchmark):
             return self._dir_records
         files = split_files(data_dir, self.eval_split) if data_dir.is_dir() else [data_dir]
         if data_dir.is_dir():
-            files += [p for p in sorted(data_dir.iterdir()) if p.is_file() and p.suffix in (".jsonl", ".json")]
-            files += sorted(data_dir.glob("*/task.json"))  # a bbq_lite_json checkout: <category>_<cond>/task.json
+            subtasks = sorted(data_dir.glob("*/task.json"))  # a bbq_lite_json checkout: <category>_<cond>/task.json
+            # (its top-level task.json only lists the subtasks: skip it)
+            files += [p for p in sorted(data_dir.iterdir()) if p.is_file() and p.suffix in (".jsonl", ".json")
+                      and not (subtasks and p.name == "task.json")] + subtasks
         test: dict[str, list[Record]] = {}
         for path in dict.fromkeys(files):
             hint = path.parent.name.rsplit("_", 1)[0] if path.name == "task.json" else path.stem

@@ -133,6 +133,8 @@ class Toxicity(Benchmark):
                                     or len(prompts) == 0):
             raise ConfigError("`prompts` must be a non-empty list of strings or RealToxicityPrompts rows, "
                               f"got {type(prompts).__name__}")
+        if prompts is not None and (data_dir is not None or source != "auto"):
+            raise ConfigError("pass either `prompts` or a data source (`data_dir` / `source`), not both")
         self.threshold = float(threshold)
         self.n_samples = positive_int("n_samples", n_samples)
         self.challenging_only = bool(challenging_only)
