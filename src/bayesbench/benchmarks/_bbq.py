@@ -161,9 +161,10 @@ class BBQ(LikelihoodSuite, Benchmark):
         return f"the category is not vendored (vendored: {vendored_categories()})"
 
     def load_from_hub(self, part: str | None) -> LoadedData:
-        rows = hub_rows(HUB_PATH, name=str(part), split=self.eval_split, cache_dir=self.cache_dir,
+        path = str(self.hub_path)
+        rows = hub_rows(path, name=str(part), split=self.eval_split, cache_dir=self.cache_dir,
                         feature="Loading BBQ from the Hugging Face hub")
-        return LoadedData(convert(rows, f"hub:{HUB_PATH}/{part}"), {}, f"hub:{HUB_PATH}")
+        return LoadedData(convert(rows, f"hub:{path}/{part}"), {}, f"hub:{path}")
 
     def to_records(self, rows: list[dict[str, Any]], split: str) -> dict[str, list[Record]]:
         return convert(rows, split)
