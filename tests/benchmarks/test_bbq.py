@@ -106,6 +106,18 @@ def test_bias_score_formula_and_interval_on_counts():
     assert with_errors.value == pytest.approx(est_amb.value)
 
 
+def test_cluster_bootstrap_resamples_contexts_together():
+    # 30 contexts, each asked twice with the same (biased or not) outcome: 60 items that carry 30 items' evidence
+    records = [{"label": 0, "unknown": 2, "target": 0, "polarity": "neg"} for _ in range(60)]
+    picks = [0 if (i // 2) % 3 else 1 for i in range(60)]  # 2/3 of contexts biased: s_DIS = 1/3
+    counts = bias_counts(records, picks)
+    items = bias_estimate(*counts, ambiguous=False, n_boot=4000, seed=1)
+    clustered = bias_estimate(*counts, ambiguous=False, n_boot=4000, seed=1, clusters=[str(i // 2) for i in range(60)])
+    assert items.value == clustered.value == pytest.approx(1 / 3)
+    width = (clustered.ci[1] - clustered.ci[0]) / (items.ci[1] - items.ci[0])
+    assert 1.25 < width < 1.6  # about sqrt(2) wider: half as many independent units
+
+
 @pytest.mark.slow
 def test_bootstrap_interval_covers_the_true_bias_score():
     """Seeded simulation: answers biased with p=0.65 (true s_DIS = 0.3), n=120; the 95% bootstrap interval
