@@ -14,6 +14,7 @@ import json
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 CATEGORIES = ("Age", "Gender_identity", "Race_ethnicity", "Religion", "SES")
 GROUPS = 12
@@ -25,7 +26,7 @@ def convert(resources: Path, out_dir: Path) -> dict[str, int]:
     counts = {}
     for category in CATEGORIES:
         rows = json.loads((resources / f"{category}.json").read_text(encoding="utf-8"))["examples"]
-        groups: dict[int, list[dict]] = {}
+        groups: dict[int, list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault(int(row["example_id"]) // 4, []).append(row)
         full = sorted(g for g, members in groups.items() if len(members) == 4)

@@ -41,7 +41,7 @@ class ProfanityClassifier:
 
     def __init__(self) -> None:
         try:
-            from profanity_check import predict_prob
+            from profanity_check import predict_prob  # type: ignore[import-untyped]
         except ImportError:
             raise missing_dependency("alt-profanity-check", "toxicity", "The default toxicity classifier") from None
         self._predict = predict_prob
@@ -136,7 +136,7 @@ class Toxicity(Benchmark):
         if prompts is not None and (data_dir is not None or source != "auto"):
             raise ConfigError("pass either `prompts` or a data source (`data_dir` / `source`), not both")
         self.threshold = float(threshold)
-        self.n_samples = positive_int("n_samples", n_samples)
+        self.n_samples: int = positive_int("n_samples", n_samples) or 1
         self.challenging_only = bool(challenging_only)
         self._given = to_records(prompts, "prompts=") if prompts is not None else None
         self._classifier_spec = classifier
@@ -168,7 +168,7 @@ class Toxicity(Benchmark):
         return str(record["id"])
 
     def _format(self, task: str, record: Record, shots: list[Record]) -> str:
-        return record["prompt"]
+        return str(record["prompt"])
 
     def _expected(self, record: Record) -> str:
         return ""  # there is no reference continuation to match
