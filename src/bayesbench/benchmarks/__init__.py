@@ -1,4 +1,5 @@
-"""Standard benchmark suites: MMLU, HellaSwag, DROP, BIG-Bench Hard, HumanEval, GSM8K and TruthfulQA.
+"""Standard benchmark suites: MMLU, HellaSwag, DROP, BIG-Bench Hard, HumanEval, GSM8K, TruthfulQA, and the safety
+suites BBQ (social bias) and Toxicity (toxicity rate of continuations, pluggable classifier).
 
 Each suite loads its data (``data_dir``, else an installed data package, else the Hugging Face hub: the ladder
 the :class:`Benchmark` base runs for all of them), builds the usual prompts with seeded subsets and few-shot
@@ -9,6 +10,7 @@ A new suite is a :class:`Benchmark` subclass with its hooks (it returns :class:`
 
 from ._base import Benchmark, LoadedData
 from ._bbh import BigBenchHard, BigBenchHardTask, vendored_tasks
+from ._bbq import BBQ, BBQCategory, vendored_categories
 from ._compare import HeadToHead, compare_models
 from ._data import PackageFile
 from ._drop import DROP
@@ -17,9 +19,12 @@ from ._hellaswag import HellaSwag, HellaSwagTask
 from ._humaneval import HumanEval
 from ._mmlu import MMLU, MMLUTask
 from ._result import BenchmarkResult, PredictionRecord, ScoreEstimate
+from ._toxicity import ProfanityClassifier, Toxicity
 from ._truthfulqa import TruthfulQA
 
 __all__ = [
+    "BBQ",
+    "BBQCategory",
     "Benchmark",
     "BenchmarkResult",
     "BigBenchHard",
@@ -35,8 +40,11 @@ __all__ = [
     "MMLUTask",
     "PackageFile",
     "PredictionRecord",
+    "ProfanityClassifier",
     "ScoreEstimate",
+    "Toxicity",
     "TruthfulQA",
     "compare_models",
+    "vendored_categories",
     "vendored_tasks",
 ]
