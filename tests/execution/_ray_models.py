@@ -25,8 +25,8 @@ def exact(problem: dict, response: str) -> float:
 
 
 def decision(result) -> dict:
-    """What a run decided and from what: everything in to_dict() except timings and usage."""
+    """What a run decided and from what: everything in to_dict() except timings, usage and resource samples."""
     out = result.to_dict()
-    for key in ("usage", "elapsed_s", "wall_time_s", "run_id"):
+    for key in ("usage", "elapsed_s", "wall_time_s", "run_id", "resources"):
         out.pop(key, None)
     return json.loads(json.dumps(out, default=str))

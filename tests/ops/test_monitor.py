@@ -50,7 +50,7 @@ def test_cpu_and_memory_of_a_child_that_burns_a_known_amount(children_from):
     assert child_cpu - 0.15 * child_cpu <= report.cpu_seconds <= child_cpu * 1.15 + 0.3, (report.cpu_seconds, child_cpu)
     # one busy thread is at most one core (100 %) per sample, give or take the sampling jitter
     burning = [s["process_cpu_percent"] for s in report.samples[1:]]
-    assert max(burning) <= 125
+    assert max(burning) <= 150  # one core (100 %), with room for a busy machine's read lag; two cores would be 200
     assert report.mean_process_cpu_percent == pytest.approx(100 * report.cpu_seconds / report.duration_s)
     # memory: the peak is the baseline plus the child's 200 MB block (+ a Python interpreter's ~10-40 MB)
     baseline = report.samples[0]["rss_bytes"]

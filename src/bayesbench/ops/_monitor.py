@@ -340,10 +340,12 @@ class ResourceMonitor:
 
     def _sample(self, first: bool = False) -> None:
         with self._lock:
+            cpu, rss = self._cpu_delta()
+            # the time of the reading, taken after it: reading the processes can take a long time on a busy
+            # machine, and a timestamp taken before it let that lag turn 0.5 s of one core into "324 %"
             now = time.monotonic()
             if first:
                 self._t0 = self._t_last = now
-            cpu, rss = self._cpu_delta()
             dt = now - self._t_last
             if first:
                 process_pct = 0.0
