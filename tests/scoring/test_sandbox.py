@@ -604,8 +604,9 @@ def test_a_note_left_by_one_sandbox_cannot_be_read_by_the_next():
 def test_setuid_binaries_do_not_elevate_and_no_new_privs_is_set():
     import shutil
 
-    # A setuid-root copy of `id` on the host, somewhere the sandbox can see and execute.
-    planted = Path(__file__).resolve().parent / f"zz_setuid_probe_{os.getpid()}"
+    # A setuid-root copy of `id` on the host, somewhere the sandbox can see and execute: beside the base
+    # interpreter it runs (a checkout under /tmp would not do: the sandbox's /tmp is its own tmpfs)
+    planted = Path(os.path.realpath(sys.base_prefix)) / f"zz_setuid_probe_{os.getpid()}"
     planted.mkdir(mode=0o755)
     try:
         binary = planted / "id"
