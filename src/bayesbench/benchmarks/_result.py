@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine._results import resources_dict
+from ..engine._results import PostResults, resources_dict
 from ..errors import missing_dependency
 
 _Z = {0.90: 1.6448536269514722, 0.95: 1.959963984540054, 0.99: 2.5758293035489004}
@@ -87,7 +87,7 @@ def _frame(rows: list[dict[str, Any]], columns: list[str], feature: str) -> Any:
 
 
 @dataclass
-class BenchmarkResult:
+class BenchmarkResult(PostResults):
     """Everything one ``evaluate`` produced.
 
     ``overall_accuracy`` is the benchmark's headline metric (also in ``metrics`` under ``primary_metric``);
@@ -161,19 +161,6 @@ class BenchmarkResult:
         from ..plots import task_scores
 
         return task_scores(self, path=path)
-    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
-                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
-        """File this result (score, per-item scores and answers) in a store or a running ``bayesbench serve``.
-
-        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL; default
-        ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url`` + ``token`` (default
-        env ``BAYESBENCH_TOKEN``): ``POST`` it to ``{url}/api/runs`` instead. ``model_name`` (default
-        ``self.model_name``) and ``tags`` are what the dashboard filters by; ``name`` defaults to the benchmark's.
-        Posting it again (same ``model_name`` and ``name``) files it once; tags accumulate. Returns the run id.
-        """
-        from ..store._post import post_result
-
-        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -101,8 +101,29 @@ def _plot(kind: str, obj: Any, path: Any, **options: Any) -> Any:
     return getattr(plots, kind)(obj, path=path, **options)
 
 
+class PostResults:
+    """``post_results`` for the result classes (pairs, rankings, suites): one method, one docstring."""
+
+    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
+                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
+        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
+
+        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
+        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
+        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
+        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
+        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
+        name (default: the task's, the benchmark's, or ``"ranking"``). Writes the run, its per-item scores (and a
+        suite's answers), the stopping path, usage and resources; posting the same result again (same
+        ``model_name`` and ``name``) files it once; tags accumulate.
+        """
+        from ..store._post import post_result
+
+        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
+
+
 @dataclass
-class TaskResult:
+class TaskResult(PostResults):
     """The outcome of comparing two models on one task.
 
     ``winner`` is ``"model_a"``, ``"model_b"`` or ``None`` (no winner could be certified:
@@ -203,22 +224,6 @@ class TaskResult:
             f"P(A>B)={self.p_a_beats_b:.3f} (paired posterior, reported only)"
             + (f"; {self.n_runs} runs per problem, reduced by {self.reduce}" if self.n_runs > 1 else "")
         ) + scored_by_line(self.scored_by) + repeats_line(self.repeats) + usage_lines(self.usage, tasks=(self.name,))
-
-    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
-                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
-        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
-
-        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
-        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
-        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
-        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
-        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
-        name (default: the task name). Writes the run, its per-item scores, the stopping path, usage and
-        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
-        """
-        from ..store._post import post_result
-
-        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -454,7 +459,7 @@ class RankedModel:
 
 
 @dataclass
-class RankingResult:
+class RankingResult(PostResults):
     """The outcome of ranking several models.
 
     ``claims`` are the pairwise "better than" statements that are statistically established
@@ -521,22 +526,6 @@ class RankingResult:
             + (f", {self.n_runs} runs per problem reduced by {self.reduce}" if self.n_runs > 1 else "")
         )
         return "\n".join(lines) + scored_by_line(self.scored_by) + repeats_line(self.repeats)
-
-    def post_results(self, *, model_name: str | None = None, tags: Sequence[str] = (), store: Any = None,
-                     url: str | None = None, token: str | None = None, name: str | None = None) -> str:
-        """File this result in a store, or send it to a running ``bayesbench serve``; returns its run id.
-
-        ``store``: a :class:`~bayesbench.store.Store`, a SQLite path or a database URL (``"postgresql+psycopg://..."``);
-        default ``"bayesbench.sqlite"`` in the working directory (the store's own default). ``url``: a
-        ``bayesbench serve`` address (``"http://127.0.0.1:8765"``) to ``POST /api/runs`` to, with ``token`` (default:
-        the ``BAYESBENCH_TOKEN`` environment variable). ``model_name``: the model the run is filed under (default:
-        the result's own model names); ``tags``: labels to filter by (``["nightly", "v2.1"]``); ``name``: the run's
-        name (default: ``"ranking"``). Writes the run, its per-item scores, the stopping path, usage and
-        resources; posting the same result again (same ``model_name`` and ``name``) files it once; tags accumulate.
-        """
-        from ..store._post import post_result
-
-        return post_result(self, model_name=model_name, tags=tags, store=store, url=url, token=token, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
