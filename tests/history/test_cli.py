@@ -18,8 +18,15 @@ from bayesbench.history._cli import add_estimate_parser, run_estimate
 from ._sim import factor_bank
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
+ENV = {**os.environ, "PYTHONPATH": SRC}
 # the real command line: `bayesbench estimate ...` is `python -m bayesbench.cli estimate ...`
-ENTRY = "import sys; from bayesbench.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = [sys.executable, "-m", "bayesbench.cli"]
+FAST_FIT = ["--ranks", "2", "--penalties", "3"]
+
+
+def _bayesbench(*args: str) -> subprocess.CompletedProcess:
+    """`bayesbench ARGS...` in a real subprocess, output captured as text."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, check=False, env=ENV, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -125,31 +132,8 @@ def test_subprocess_piped_prints_the_interval_narrowing(bank_csv, tmp_path):
     mod = tmp_path / "newmodel.py"
     row = {it: float(v) for it, v in zip(bank.items, bank.row("m11"))}
     mod.write_text(f"ROW = {row!r}\ndef score(item):\n    return ROW[item]\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            ENTRY,
-            "estimate",
-            "--bank",
-            str(path),
-            "--score-fn",
-            f"{mod}:score",
-            "--budget",
-            "40",
-            "--ci",
-            "anytime",
-            "--ranks",
-            "2",
-            "--penalties",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": SRC},
-        timeout=120,
-    )
+    proc = _bayesbench("estimate", "--bank", str(path), "--score-fn", f"{mod}:score", "--budget", "40",
+                       "--ci", "anytime", *FAST_FIT)
     assert proc.returncode == 0, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("n=")]
     assert len(lines) >= 5 and lines[-1].startswith("n=40/40")
@@ -158,54 +142,15 @@ def test_subprocess_piped_prints_the_interval_narrowing(bank_csv, tmp_path):
     assert "active: mean" in proc.stdout and "anytime interval" in proc.stdout
     bad = tmp_path / "bad.py"
     bad.write_text("def score(item):\n    return 3.0\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            ENTRY,
-            "estimate",
-            "--bank",
-            str(path),
-            "--score-fn",
-            f"{bad}:score",
-            "--ranks",
-            "2",
-            "--penalties",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": SRC},
-        timeout=120,
-    )
+    proc = _bayesbench("estimate", "--bank", str(path), "--score-fn", f"{bad}:score", *FAST_FIT)
     assert proc.returncode == 2 and "returned 3.0; it must return a score in [0, 1]" in proc.stderr
 
 
 def test_subprocess_on_a_terminal_uses_rich(bank_csv):
     _, path = bank_csv
     master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            ENTRY,
-            "estimate",
-            "--bank",
-            str(path),
-            "--holdout",
-            "m2",
-            "--budget",
-            "30",
-            "--ranks",
-            "2",
-            "--penalties",
-            "3",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env={**os.environ, "PYTHONPATH": SRC, "TERM": "xterm"},
-    )
+    proc = subprocess.Popen([*CLI, "estimate", "--bank", str(path), "--holdout", "m2", "--budget", "30", *FAST_FIT],
+                            stdout=subprocess.PIPE, stderr=slave, env={**ENV, "TERM": "xterm"})
     os.close(slave)
     chunks: list[bytes] = []
 
@@ -231,24 +176,9 @@ def test_subprocess_on_a_terminal_uses_rich(bank_csv):
 
 
 def test_bayesbench_help_lists_estimate_and_estimate_help_works():
-    env = {**os.environ, "PYTHONPATH": SRC}
-    top = subprocess.run(
-        [sys.executable, "-m", "bayesbench.cli", "--help"], capture_output=True, text=True, env=env, timeout=120
-    )
+    top = _bayesbench("--help")
     assert top.returncode == 0 and "bayesbench estimate --bank" in top.stdout
-    sub = subprocess.run(
-        [sys.executable, "-m", "bayesbench.cli", "estimate", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    sub = _bayesbench("estimate", "--help")
     assert sub.returncode == 0 and "--budget" in sub.stdout and "--holdout" in sub.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "bayesbench.cli", "estimate", "--budget", "5"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    bad = _bayesbench("estimate", "--budget", "5")
     assert bad.returncode == 2 and "--bank" in bad.stderr
