@@ -33,3 +33,11 @@ def finite_float(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"`{name}` must be a finite number, got {value!r}")
     return float(value)
+
+
+def finite_or_none(x: Any) -> float | None:
+    """``x`` as a float, or None for None, NaN and ±inf: how results put a number into JSON."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None

@@ -21,15 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import finite_or_none as _finite
 from .._validate import in_open_interval
 from ..errors import ConfigError, DatasetError, missing_dependency
 from ._annotation_ratings import Ratings, check_level
 
 WEIGHTS = (None, "linear", "quadratic")
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
 
 
 @dataclass(frozen=True)

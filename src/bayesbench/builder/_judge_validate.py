@@ -23,15 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import finite_or_none as _f
 from ..errors import ConfigError, DatasetError
 from ._agreement import AgreementResult, _bootstrap, _check_boot, cohens_kappa, krippendorff_alpha
 from ._annotation_ratings import Ratings, check_level
 from ._consensus import majority_vote
 from ._judge import JudgeVerdict, PairwiseVerdict
-
-
-def _f(x: float | None) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._validate import finite_or_none as _finite
 from ..errors import missing_dependency
 from ._repeats import repeats_line
 
 _VERDICTS = {"A": "model_a", "B": "model_b"}
-
-
-def _finite(x: float | None) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _finite_tree(value: Any) -> Any:

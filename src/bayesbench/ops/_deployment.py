@@ -12,11 +12,11 @@ This module is a front door (it builds runs with the engine); the engine never i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._validate import finite_or_none as _finite
 from ..errors import ConfigError, missing_dependency
 
 #: the keys every entry of ``DeploymentReport.to_dict()["models"]`` has first (what the plots read)
@@ -130,10 +130,6 @@ def _interval(posterior: Any, level: float) -> tuple[float | None, float | None]
         return float(lo), float(hi)
     except Exception:  # a user posterior without intervals
         return None, None
-
-
-def _finite(x: Any) -> float | None:
-    return None if x is None or not math.isfinite(float(x)) else float(x)
 
 
 def compare_deployments(
