@@ -193,3 +193,44 @@ def test_inspect_eval_cli_with_two_models(tmp_path, fake_server):
         meta = log.results.early_stopping.metadata
         assert meta["verdict"] == "openai/strong better" and meta["n_paired"] < 60
     assert fake_server.request_count <= 2 * meta["n_paired"] + 8 < 120
+
+
+def test_a_sample_that_ended_without_a_score_is_not_paired_and_does_not_end_the_eval():
+    """The hooks as Inspect calls them, each in its model's context: an errored sample (no score) of one model
+    is passed over; the pairs after it still feed the test; a scorer the sample lacks is still a clear error."""
+    import asyncio
+    import contextvars
+    from types import SimpleNamespace
+
+    from inspect_ai.model._model import active_model_context_var
+    from inspect_ai.scorer import SampleScore, Score
+
+    from bayesbench.errors import DatasetError
+
+    models = {name: get_model(f"mockllm/{name}", memoize=False) for name in ("a", "b")}
+    samples = [SimpleNamespace(id=i) for i in range(3)]
+    stopper = PairedEarlyStopping(min_samples=1)
+
+    def in_model(name, coro_fn):
+        ctx = contextvars.copy_context()
+        ctx.run(active_model_context_var.set, models[name])
+        return ctx.run(lambda: asyncio.run(coro_fn()))
+
+    def right(value):
+        return {"match": SampleScore(score=Score(value=value), sample_id=0)}
+
+    for name in ("a", "b"):
+        spec = SimpleNamespace(model=str(models[name]), run_id="run-1", task="yesno")
+        in_model(name, lambda spec=spec: stopper.start_task(spec, samples, 1))
+    in_model("a", lambda: stopper.complete_sample(0, 1, right("C")))
+    in_model("b", lambda: stopper.complete_sample(0, 1, {}))  # errored: no score at all
+    in_model("a", lambda: stopper.complete_sample(1, 1, right("C")))
+    in_model("b", lambda: stopper.complete_sample(1, 1, right("I")))
+    meta = stopper.metadata()
+    assert meta["n_paired"] == 1 and meta["estimate"] == 1.0
+    assert meta["scored"] == {"mockllm/a": 2, "mockllm/b": 1} and meta["unscored"] == {"mockllm/a": 0, "mockllm/b": 1}
+    with pytest.raises(DatasetError, match="no scorer 'f1'"):
+        bad = PairedEarlyStopping(scorer="f1")
+        in_model("a", lambda: bad.start_task(SimpleNamespace(model="mockllm/a", run_id="run-2", task="yesno"),
+                                             samples, 1))
+        in_model("a", lambda: bad.complete_sample(0, 1, right("C")))

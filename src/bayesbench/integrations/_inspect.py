@@ -59,7 +59,7 @@ class _Pairing:
         self.owner = owner
         self.order, self.task = order, task
         self.models: list[str] = []
-        self.scores: dict[str, dict[Key, float]] = {}
+        self.scores: dict[str, dict[Key, float | None]] = {}  # None: the sample ended without a score
         self.skipped: dict[str, int] = {}
         self.done: set[str] = set()
         self.test = PairedSequentialTest(engine_config(owner.settings, len(order)))
@@ -86,6 +86,8 @@ class _Pairing:
             if key not in a or key not in b:
                 return
             self.next += 1
+            if a[key] is None or b[key] is None:
+                continue  # a sample that ended without a score (an errored sample) is never paired
             decision = self.test.update([a[key]], [b[key]])
             if decision.stopped and self.test.n >= self.owner.settings.min_samples:
                 self.stop = decision
@@ -103,7 +105,9 @@ class _Pairing:
             "verdict": self.verdict(), "stopped": self.stop is not None, "models": self.sides,
             "confidence": self.owner.settings.confidence, "n_paired": d.n, "dataset_samples": len(self.order),
             "estimate": d.estimate, "interval": list(d.cs), "log_e_values": dict(d.log_e),
-            "scored": {m: len(self.scores.get(m, {})) for m in self.models}, "skipped": dict(self.skipped),
+            "scored": {m: sum(v is not None for v in self.scores.get(m, {}).values()) for m in self.models},
+            "unscored": {m: sum(v is None for v in self.scores.get(m, {}).values()) for m in self.models},
+            "skipped": dict(self.skipped),
         }
 
 
@@ -183,7 +187,10 @@ class PairedEarlyStopping:
             raise ConfigError("PairedEarlyStopping.complete_sample was called before start_task")
         model = _active_model_name()
         where = f"{pairing.task} sample {id} (epoch {epoch}) of {model}"
-        pairing.scores.setdefault(model, {})[(id, epoch)] = _score_value(scores, self.scorer, where)
+        # no score at all (an errored sample Inspect still reports) is "not paired", not an error that ends the
+        # eval; a score the manager cannot read (a wrong `scorer=`, a non-numeric value) is a clear error
+        value = _score_value(scores, self.scorer, where) if scores else None
+        pairing.scores.setdefault(model, {})[(id, epoch)] = value
         pairing.advance()
 
     async def complete_task(self) -> dict[str, Any]:
