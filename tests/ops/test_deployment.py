@@ -171,7 +171,6 @@ def test_plot_draws_the_cost_accuracy_figure(tmp_path, monkeypatch):
     import sys
 
     from bayesbench.errors import MissingDependencyError
-    from bayesbench.ops import CostModel
 
     report = compare_deployments({"a": lambda p: p["answer"], "b": lambda p: "0"}, dataset=PROBLEMS, score_fn=score,
                                  seed=0, cost_models={"a": CostModel(hourly_usd=2.0), "b": CostModel(hourly_usd=0.5)})
